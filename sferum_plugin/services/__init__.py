@@ -1,0 +1,1 @@
+"""Use cases of the Sferum module. Nothing here imports a web framework; each takes its dependencies as parameters."""
