@@ -1,0 +1,66 @@
+"""``sferum sandbox``: run a sandbox until Ctrl-C and print how to connect to it."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from ._sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_RATE_LIMIT, DEFAULT_SERVICE_TOKEN, Sandbox
+from ._server import serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sferum sandbox", description="Run a local Sferum (VK API and VK ID emulator) until Ctrl-C."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8001, help="port, 0 for any free one (default: %(default)s)")
+    parser.add_argument("--app-id", type=int, default=DEFAULT_APP_ID, help="APP ID / VK ID client_id")
+    parser.add_argument("--service-token", default=DEFAULT_SERVICE_TOKEN, help="the service token to accept")
+    parser.add_argument("--app-token", default=DEFAULT_APP_TOKEN, help="the application token to accept")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random generator")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=DEFAULT_RATE_LIMIT,
+        help="requests per second per token, 0 for no limit (default: %(default)s)",
+    )
+    return parser
+
+
+def cli_main(argv: Sequence[str] | None = None) -> int:
+    """Run the sandbox CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    args = _parser().parse_args(argv)
+    sandbox = Sandbox(
+        app_id=args.app_id,
+        service_token=args.service_token,
+        app_token=args.app_token,
+        seed=args.seed,
+        rate_limit_per_second=args.rate_limit or None,
+    )
+    stopped = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    with serve(sandbox, args.host, args.port) as running:
+        # These are the sandbox's own demo credentials, printed so they can be pasted into the settings form.
+        print(f"Sferum sandbox running at {running.url}  (inspect: {running.url}/_sandbox/)")
+        print("Demo organisation credentials:")
+        print(f"  APP ID:            {sandbox.app_id}")
+        print(f"  Service token:     {args.service_token}")
+        print(f"  Application token: {args.app_token}")
+        print(f"  API base URL:      {running.url}/method/   VK ID: {running.url}/authorize")
+        print(f"  Schema: {sandbox.contract_source}.  Press Ctrl-C to stop.", flush=True)
+        try:
+            while not stopped.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    signal.signal(signal.SIGTERM, previous)
+    print("Sferum sandbox stopped.", flush=True)
+    return 0

@@ -1,0 +1,151 @@
+"""Fault injection: make chosen API calls fail the way a real network and a real VK fail.
+
+A rule applies to one method (or ``"*"``) and fires either for the next ``times`` matching calls or with a
+``probability`` (drawn from a seeded generator, so runs repeat), or both (at most ``times`` firings). Kinds:
+
+- ``error_code``: the call answers that VK error (HTTP 200, the usual error body);
+- ``http_status``: the request answers that HTTP status (500, 502, 503 ...) with an HTML body, as a proxy would;
+- ``drop``: the connection is closed with no response, before the call has any effect;
+- ``drop_after_apply``: the call takes effect, then the connection is closed with no response (the client
+  cannot know that e.g. the chat was created);
+- ``delay``: the request waits that many seconds before it runs (a call inside ``execute``: after the
+  batch ran), then proceeds normally; the wait holds no lock.
+
+Rules fire in the order they were added; the first that fires decides. Inside ``execute`` the inner calls are
+matched too: an ``error_code`` fails only that call (``false`` plus an ``execute_errors`` entry), the other
+kinds affect the whole HTTP request.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+
+class FaultKind(enum.StrEnum):
+    """What an injected fault does."""
+
+    ERROR_CODE = "error_code"
+    HTTP_STATUS = "http_status"
+    DROP = "drop"
+    DROP_AFTER_APPLY = "drop_after_apply"
+    DELAY = "delay"
+
+
+@attrs.define
+class FaultRule:
+    """One injected fault; ``remaining`` counts down the firings left (None: unlimited)."""
+
+    method: str
+    kind: FaultKind
+    value: float = 0
+    remaining: int | None = 1
+    probability: float | None = None
+
+    def matches(self, method: str) -> bool:
+        return self.method in ("*", method) and self.remaining != 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "kind": self.kind.value,
+            "value": self.value,
+            "remaining": self.remaining,
+            "probability": self.probability,
+        }
+
+
+class FaultInjector:
+    """The sandbox's fault rules. Thread-safe: shares the sandbox's lock."""
+
+    def __init__(self, lock: threading.RLock, seed: int = 0) -> None:
+        self._lock = lock
+        self._rules: list[FaultRule] = []
+        self._rng = random.Random(seed)
+
+    def inject(
+        self,
+        method: str = "*",
+        *,
+        error_code: int | None = None,
+        http_status: int | None = None,
+        drop: bool = False,
+        drop_after_apply: bool = False,
+        delay: float | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> FaultRule:
+        """Add a rule for ``method`` (or ``"*"``); give exactly one of the fault kinds.
+
+        :param times: how many matching calls fire (default 1, or unlimited when ``probability`` is given).
+        :param probability: fire each matching call with this probability (seeded generator).
+        :raises ValueError: no kind or several kinds, or values out of range.
+        """
+        kinds: list[tuple[FaultKind, float]] = []
+        if error_code is not None:
+            kinds.append((FaultKind.ERROR_CODE, int(error_code)))
+        if http_status is not None:
+            if not 400 <= http_status <= 599:
+                raise ValueError("http_status must be an HTTP error status (400-599)")
+            kinds.append((FaultKind.HTTP_STATUS, int(http_status)))
+        if drop:
+            kinds.append((FaultKind.DROP, 0))
+        if drop_after_apply:
+            kinds.append((FaultKind.DROP_AFTER_APPLY, 0))
+        if delay is not None:
+            if delay < 0:
+                raise ValueError("delay must not be negative")
+            kinds.append((FaultKind.DELAY, float(delay)))
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of error_code, http_status, drop, drop_after_apply, delay")
+        if probability is not None and not 0 <= probability <= 1:
+            raise ValueError("probability must be between 0 and 1")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1")
+        remaining = times if times is not None else (None if probability is not None else 1)
+        rule = FaultRule(method, kinds[0][0], kinds[0][1], remaining, probability)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def inject_json(self, payload: Mapping[str, Any]) -> FaultRule:
+        """Add a rule from the JSON of ``POST /_sandbox/faults`` (the keyword names of ``inject``)."""
+        allowed = {"method", "error_code", "http_status", "drop", "drop_after_apply", "delay", "times"}
+        unknown = set(payload) - allowed - {"probability"}
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        return self.inject(**{key: payload[key] for key in payload if key in allowed | {"probability"}})
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Return the rules in force as JSON-ready dicts."""
+        with self._lock:
+            return [rule.to_json() for rule in self._rules if rule.remaining != 0]
+
+    def draw(self, method: str) -> FaultRule | None:
+        """Return the rule that fires for this call of ``method``, if any, and count the firing."""
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(method):
+                    continue
+                if rule.probability is not None and self._rng.random() >= rule.probability:
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                return rule
+            return None
+
+    def reset(self, seed: int) -> None:
+        """Remove every rule and reseed the generator."""
+        with self._lock:
+            self._rules.clear()
+            self._rng.seed(seed)

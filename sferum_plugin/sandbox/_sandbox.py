@@ -1,0 +1,122 @@
+"""``Sandbox``: a faithful local Sferum (VK API and VK ID) for demos and tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._app import SandboxApp
+from ._core import SandboxCore
+from ._faults import FaultInjector
+from ._schema import load_contract
+from ._state import ORG_ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+DEFAULT_APP_ID = 51234567
+DEFAULT_SERVICE_TOKEN = "sandbox-service-token-0000000000000000"  # noqa: S105 - a public demo credential
+DEFAULT_APP_TOKEN = "sandbox-app-token-00000000000000000000000"  # noqa: S105 - a public demo credential
+DEFAULT_RATE_LIMIT = 20.0
+
+
+class Sandbox:
+    """A local Sferum: VK API methods over stateful chats, members and calls, VK ID, fault injection.
+
+    All state lives in the object and is guarded by one lock, so the threaded server and in-process callers
+    may share it. Random values (tokens, codes, call ids, probabilistic faults) come from a generator seeded
+    with ``seed``: the same calls in the same order give the same answers.
+
+    :param app_id: the application's id, VK ID ``client_id``.
+    :param service_token: the service token (type ``service``): secure.checkToken, apps.get, users.get.
+    :param app_token: the application token, a ``user`` token of the organisation account (chats, calls).
+    :param seed: seed of the random generator.
+    :param rate_limit_per_second: requests per second per token before error 6; None disables the limit.
+    :param clock: monotonic seconds for rate limits and expiry (inject a fake one in tests).
+    :param wall_clock: unix seconds for dates in replies.
+    :param sleep: how injected delays wait.
+    :param schema_dir: the VK API schema directory (default: ``VK_API_SCHEMA_DIR`` or next to the repository).
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: int = DEFAULT_APP_ID,
+        service_token: str = DEFAULT_SERVICE_TOKEN,
+        app_token: str = DEFAULT_APP_TOKEN,
+        seed: int = 0,
+        rate_limit_per_second: float | None = DEFAULT_RATE_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        schema_dir: Path | None = None,
+    ) -> None:
+        if not service_token or not app_token or service_token == app_token:
+            raise ValueError("the service token and the application token must be two different non-empty values")
+        self._core = SandboxCore(
+            app_id=app_id,
+            app_token=app_token,
+            service_token=service_token,
+            seed=seed,
+            contract=load_contract(schema_dir),
+            clock=clock,
+            wall_clock=wall_clock,
+            sleep=sleep,
+            rate_limit_per_second=rate_limit_per_second,
+        )
+        self._app = SandboxApp(self._core)
+
+    def __repr__(self) -> str:
+        return f"Sandbox(app_id={self._core.app_id!r})"
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI application (serve it, or pass it to ``httpx.WSGITransport``)."""
+        return self._app(environ, start_response)
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The fault rules; see ``FaultInjector.inject``."""
+        return self._core.faults
+
+    @property
+    def app_id(self) -> int:
+        """The application id (VK ID ``client_id``)."""
+        return self._core.app_id
+
+    @property
+    def org_user_id(self) -> int:
+        """The Sferum id of the organisation account that owns the application token."""
+        return ORG_ACCOUNT_ID
+
+    @property
+    def contract_source(self) -> str:
+        """Where the API contract was read from: the schema directory, or ``"built-in"``."""
+        return self._core.contract.source
+
+    def reset(self) -> None:
+        """Back to the seeded demo organisation: no chats, calls, issued tokens, faults or request counts."""
+        self._core.reset()
+
+    def add_user(self, first_name: str, last_name: str) -> int:
+        """Create a Sferum profile and return its id."""
+        with self._core.lock:
+            return self._core.state.add_user(first_name, last_name).id
+
+    def issue_user_token(self, user_id: int, lifetime_seconds: int = 3600) -> str:
+        """Issue a user access token for ``user_id`` as VK ID would (a shortcut for tests and demos)."""
+        with self._core.lock:
+            if user_id not in self._core.state.users:
+                raise KeyError(f"no Sferum user {user_id}")
+            return self._core.issue_user_token(user_id, lifetime_seconds).value
+
+    def state(self) -> dict[str, Any]:
+        """The state as JSON-ready data (the same as ``GET /_sandbox/state``)."""
+        with self._core.lock:
+            return self._core.state.to_json()
+
+    def request_counts(self) -> dict[str, int]:
+        """API requests per method since the last reset (an ``execute`` request counts as one)."""
+        with self._core.lock:
+            return dict(self._core.request_counts)
