@@ -1,0 +1,129 @@
+"""The only code that speaks to Sferum: VK API client, errors, retry policy, pacing, batching and VK ID.
+
+Typical use::
+
+    config = GatewayConfig(api_base_url=settings.api_base_url, api_version=settings.api_version)
+    with httpx.Client() as http:
+        client = SferumClient(config, app_token, http=http, limiter=shared_limiter)
+        chat = client.create_chat("Group 101", member_ids=[1, 2, 3])
+        outcomes = client.execute_batch([operations.add_chat_member(chat.chat_id, u) for u in new_members])
+
+See ``docs/sferum-api.md`` for what goes over the wire and which facts come from the schema.
+"""
+
+from sferum_plugin.gateway import operations
+from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS, BatchOutcome
+from sferum_plugin.gateway.client import SferumClient
+from sferum_plugin.gateway.codes import VkErrorCode
+from sferum_plugin.gateway.config import GatewayConfig
+from sferum_plugin.gateway.credentials import CredentialCheck, CredentialName, check_credentials
+from sferum_plugin.gateway.domain import (
+    CHAT_PEER_OFFSET,
+    ChatInfo,
+    ChatMember,
+    CreatedChat,
+    SferumApp,
+    SferumUser,
+    StartedCall,
+    chat_id_from_peer_id,
+    chat_peer_id,
+)
+from sferum_plugin.gateway.errors import (
+    AccessDeniedError,
+    ApiError,
+    AuthError,
+    ChatAccessDeniedError,
+    ChatError,
+    ChatNotFoundError,
+    ContactNotFoundError,
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidParameterError,
+    InvalidRequestError,
+    InvalidUserIdError,
+    MalformedResponseError,
+    NotChatAdminError,
+    OutcomeUnknownError,
+    PermanentApiError,
+    QuotaExceededError,
+    RetryableApiError,
+    ServerError,
+    SferumError,
+    StateMismatchError,
+    TransportError,
+    UserNotInChatError,
+    VkIdError,
+)
+from sferum_plugin.gateway.operations import Operation
+from sferum_plugin.gateway.ratelimit import RateLimiter
+from sferum_plugin.gateway.redact import RedactingFilter, install_redaction, register_secret
+from sferum_plugin.gateway.retry import RetryPolicy
+from sferum_plugin.gateway.vkid import (
+    AuthorizationRequest,
+    AuthorizationResponse,
+    VkIdClient,
+    VkIdTokens,
+    code_challenge_s256,
+    generate_code_verifier,
+    generate_state,
+    read_redirect,
+)
+
+__all__ = [
+    "CHAT_PEER_OFFSET",
+    "EXECUTE_MAX_CALLS",
+    "AccessDeniedError",
+    "ApiError",
+    "AuthError",
+    "AuthorizationRequest",
+    "AuthorizationResponse",
+    "BatchOutcome",
+    "ChatAccessDeniedError",
+    "ChatError",
+    "ChatInfo",
+    "ChatMember",
+    "ChatNotFoundError",
+    "ContactNotFoundError",
+    "CreatedChat",
+    "CredentialCheck",
+    "CredentialName",
+    "GatewayConfig",
+    "InvalidClientError",
+    "InvalidGrantError",
+    "InvalidParameterError",
+    "InvalidRequestError",
+    "InvalidUserIdError",
+    "MalformedResponseError",
+    "NotChatAdminError",
+    "Operation",
+    "OutcomeUnknownError",
+    "PermanentApiError",
+    "QuotaExceededError",
+    "RateLimiter",
+    "RedactingFilter",
+    "RetryPolicy",
+    "RetryableApiError",
+    "ServerError",
+    "SferumApp",
+    "SferumClient",
+    "SferumError",
+    "SferumUser",
+    "StartedCall",
+    "StateMismatchError",
+    "TransportError",
+    "UserNotInChatError",
+    "VkErrorCode",
+    "VkIdClient",
+    "VkIdError",
+    "VkIdTokens",
+    "chat_id_from_peer_id",
+    "chat_peer_id",
+    "check_credentials",
+    "code_challenge_s256",
+    "generate_code_verifier",
+    "generate_state",
+    "install_redaction",
+    "operations",
+    "read_redirect",
+    "register_secret",
+]

@@ -1,0 +1,171 @@
+"""The gateway's whole retry policy: what is repeated, how often, how long to wait, and what never is.
+
+=================================  ==========================  =========================================
+failure                            idempotent call             non-idempotent call (createChat, calls.start,
+                                                               VK ID code exchange)
+=================================  ==========================  =========================================
+connect error / connect timeout    retried with backoff        retried with backoff (nothing was sent)
+read timeout, dropped connection   retried with backoff        ``OutcomeUnknownError`` at once
+HTTP 5xx (or 429)                  retried with backoff        ``OutcomeUnknownError`` at once
+API error 6 (too many requests)    retried with backoff        retried with backoff (rejected unapplied)
+API errors 1, 10 (server side)     retried with backoff        ``OutcomeUnknownError`` at once
+API errors 9, 29 (quota)           ``QuotaExceededError`` at once, with ``resume_at``; never looped
+any other API error, malformed     surfaces at once
+=================================  ==========================  =========================================
+
+Backoff is capped exponential with jitter (:class:`CappedExponentialBackoff`: 0.5 s, 1 s, 2 s ... plus up to
+0.5 s of randomness, at most 8 s); the wait strategy and the sleep function are injectable so that tests run
+with zero waits.  When the attempts run out the last error is raised as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import attrs
+import tenacity
+from tenacity.wait import WaitBaseT
+
+from sferum_plugin.gateway.codes import VkErrorCode
+from sferum_plugin.gateway.config import GatewayConfig
+from sferum_plugin.gateway.errors import (
+    OutcomeUnknownError,
+    QuotaExceededError,
+    RetryableApiError,
+    ServerError,
+    SferumError,
+    TransportError,
+)
+from sferum_plugin.gateway.redact import install_redaction
+
+__all__ = ["DEFAULT_QUOTA_PAUSES", "CappedExponentialBackoff", "RetryPolicy", "is_ambiguous", "is_transient"]
+
+logger = logging.getLogger(__name__)
+# Defence in depth: whatever this module logs is masked before any handler sees it.
+install_redaction(logger)
+
+T = TypeVar("T")
+
+DEFAULT_QUOTA_PAUSES: Mapping[int, float] = {VkErrorCode.FLOOD: 600.0, VkErrorCode.RATE_LIMIT: 3600.0}
+"""Seconds to pause after a quota error.  Assumption: VK sends no resume time with 9 or 29; flood control is
+short-lived, method quotas are counted per hour or day (dev.vk.com "API limits")."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Is ``error`` worth repeating the same call for?"""
+    return isinstance(error, TransportError | ServerError | RetryableApiError) and not isinstance(
+        error, OutcomeUnknownError
+    )
+
+
+def is_ambiguous(error: SferumError) -> bool:
+    """Could Sferum have applied the call that failed with ``error``?"""
+    if isinstance(error, TransportError):
+        return error.request_sent
+    if isinstance(error, ServerError):
+        return True
+    if isinstance(error, RetryableApiError):
+        # Assumption: error 6 is raised by the rate limiter in front of the method, before anything is done.
+        return error.code != VkErrorCode.TOO_MANY
+    return False
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@attrs.frozen
+class CappedExponentialBackoff:
+    """Wait ``initial * 2**(n-1)`` seconds before retry ``n``, plus up to ``jitter`` seconds, at most ``cap``.
+
+    The randomness is a parameter, so that tests can pin it (tenacity's own ``wait_exponential_jitter``
+    changed its signature between versions 8 and 9).
+    """
+
+    initial: float = 0.5
+    cap: float = 8.0
+    jitter: float = 0.5
+    uniform: Callable[[float, float], float] = random.uniform
+
+    def __call__(self, state: tenacity.RetryCallState) -> float:
+        exponential = self.initial * 2.0 ** min(state.attempt_number - 1, 32)
+        return min(self.cap, exponential + self.uniform(0.0, self.jitter))
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How the gateway repeats a call after a transient failure.
+
+    :param max_attempts: attempts including the first.
+    :param wait: a tenacity wait strategy (``tenacity.wait_none()`` in tests).
+    :param sleep: how to wait (a recorder in tests).
+    :param clock: the current time, for ``QuotaExceededError.resume_at``.
+    :param quota_pauses: seconds to pause per quota error code.
+    """
+
+    max_attempts: int = 4
+    wait: WaitBaseT = attrs.field(factory=CappedExponentialBackoff)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], datetime] = _utc_now
+    quota_pauses: Mapping[int, float] = DEFAULT_QUOTA_PAUSES
+
+    @classmethod
+    def from_config(cls, config: GatewayConfig) -> RetryPolicy:
+        """Return the default policy with the configured number of attempts."""
+        return cls(max_attempts=config.max_attempts)
+
+    def run(self, attempt: Callable[[], T], *, method: str, idempotent: bool) -> T:
+        """Call ``attempt`` until it succeeds, fails permanently, or runs out of attempts.
+
+        :param method: the VK method, for errors and logs.
+        :param idempotent: False for calls that must never be repeated after an ambiguous failure; those
+            raise :class:`OutcomeUnknownError` instead.
+        """
+
+        def guarded() -> T:
+            try:
+                return attempt()
+            except (TransportError, ServerError, RetryableApiError) as error:
+                if not idempotent and is_ambiguous(error) and not isinstance(error, OutcomeUnknownError):
+                    raise OutcomeUnknownError(
+                        f"the call may or may not have been applied ({error.message}); "
+                        "reconcile before calling it again",
+                        method=method,
+                        request_params=error.request_params,
+                    ) from error
+                raise
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self.wait,
+            retry=tenacity.retry_if_exception(is_transient),
+            sleep=self.sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        return retrying(guarded)
+
+    def quota_error(
+        self, code: int, error_msg: str, *, method: str, request_params: Mapping[str, object]
+    ) -> QuotaExceededError:
+        """Build the error for quota code ``code`` (9 or 29), with when to resume."""
+        pause = self.quota_pauses.get(code, max(self.quota_pauses.values(), default=3600.0))
+        return QuotaExceededError(
+            code,
+            error_msg,
+            retry_after=pause,
+            resume_at=self.clock() + timedelta(seconds=pause),
+            method=method,
+            request_params=request_params,
+        )
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    pause = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.warning("attempt %d failed (%s); retrying in %.2f s", state.attempt_number, error, pause)
