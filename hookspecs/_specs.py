@@ -146,9 +146,7 @@ def lms_menu_items(viewer: Viewer, host: Host) -> Sequence[MenuItem] | None:
 
 
 @hookspec
-def lms_schedule_cards(
-    viewer: Viewer, lessons: Sequence[LessonRef], host: Host
-) -> Mapping[int, LessonCard] | None:
+def lms_schedule_cards(viewer: Viewer, lessons: Sequence[LessonRef], host: Host) -> Mapping[int, LessonCard] | None:
     """Contribute to the schedule's lesson cards, for every lesson on the page in one call.
 
     The hook is batched: implementations must answer for all ``lessons`` with a fixed number of queries, never one

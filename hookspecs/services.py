@@ -149,7 +149,11 @@ class UrlBuilder(Protocol):
         ...
 
     def host_page(self, name: str, /, **params: object) -> str:
-        """The path of a host page: ``"schedule"``, ``"modules"``, ``"chats"``, ``"students"``, ``"employees"``."""
+        """The path of a host page.
+
+        Names: ``"dashboard"``, ``"schedule"``, ``"modules"``, ``"module_settings"`` (``module=``), ``"roles"``,
+        ``"chats"``, ``"students"``, ``"employees"``, ``"login"``.
+        """
         ...
 
 
@@ -204,4 +208,14 @@ class Host(Protocol):
 
 def iter_protocols() -> Iterator[type]:
     """Every host-service Protocol, for contract tests."""
-    yield from (Database, ModuleSettings, Directory, MailConnection, Mailer, Clock, UrlBuilder, Translator, Host)
+    yield from (
+        Database,
+        ModuleSettings,
+        Directory,
+        MailConnection,
+        Mailer,
+        Clock,
+        UrlBuilder,
+        Translator,
+        Host,
+    )

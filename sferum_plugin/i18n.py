@@ -14,7 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-__all__ = ["SUPPORTED_LOCALES", "gettext", "translations"]
+__all__ = ["N_", "SUPPORTED_LOCALES", "gettext", "translations"]
 
 SUPPORTED_LOCALES = ("ru", "en")
 _SOURCE_LOCALE = "ru"
@@ -37,3 +37,8 @@ def translations(locale: str) -> NullTranslations:
 def gettext(locale: str, message: str) -> str:
     """Translate ``message`` (a Russian source string) into ``locale``."""
     return translations(locale).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it here (it is translated where it is shown)."""
+    return message

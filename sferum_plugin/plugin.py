@@ -6,14 +6,30 @@ The host loads this module through the ``lms`` entry point group (``sferum = "sf
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from hookspecs import hookimpl
 from hookspecs.services import Host
-from hookspecs.types import FieldError, MenuItem, ModuleInfo, Permission, Route, SettingsField, Viewer
+from hookspecs.types import (
+    Action,
+    BackgroundJob,
+    FieldError,
+    LessonCard,
+    LessonRef,
+    MenuItem,
+    ModuleInfo,
+    Permission,
+    Route,
+    SettingsField,
+    Viewer,
+)
 from sferum_plugin import MODULE_NAME, __version__, settings
 from sferum_plugin.i18n import gettext
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW, PERMISSIONS
 from sferum_plugin.services import install
+from sferum_plugin.services import jobs as lessons_job
+from sferum_plugin.views import connection_check, lesson_actions, profile_link
+from sferum_plugin.views.cards import schedule_cards
 from sferum_plugin.views.online_lessons import online_lessons_page
 
 SCHEDULE_MODULE = "schedule"
@@ -80,12 +96,77 @@ def lms_menu_items(viewer: Viewer, host: Host) -> Sequence[MenuItem] | None:
 
 
 @hookimpl
-def lms_routes() -> Sequence[Route]:
+def lms_section_actions(section: str, viewer: Viewer, host: Host) -> Sequence[Action] | None:
+    if section != f"settings:{MODULE_NAME}" or not viewer.is_admin:
+        return None
+    locale = viewer.locale
     return [
-        Route(
-            rule="online-lessons",
-            endpoint="online_lessons",
-            handler=online_lessons_page,
-            permission=ONLINE_LESSONS_VIEW,
+        Action(
+            label=gettext(locale, "Проверить подключение"),
+            url=host.urls.for_route(MODULE_NAME, "check_connection"),
+            method="POST",
+            style="primary",
         ),
+        Action(label=gettext(locale, "Учебные профили Сферум"), url=host.urls.for_route(MODULE_NAME, "profiles")),
+    ]
+
+
+@hookimpl
+def lms_schedule_cards(viewer: Viewer, lessons: Sequence[LessonRef], host: Host) -> Mapping[int, LessonCard]:
+    return schedule_cards(viewer, lessons, host)
+
+
+@hookimpl
+def lms_routes() -> Sequence[Route]:
+    view = ONLINE_LESSONS_VIEW
+    return [
+        Route(rule="online-lessons", endpoint="online_lessons", handler=online_lessons_page, permission=view),
+        Route(rule="profile/link", endpoint="profile_link", handler=profile_link.start_link, methods=("POST",)),
+        Route(rule="profile/callback", endpoint="profile_callback", handler=profile_link.link_callback),
+        Route(rule="profiles", endpoint="profiles", handler=profile_link.linked_profiles_page),
+        Route(
+            rule="settings/check",
+            endpoint="check_connection",
+            handler=connection_check.check_connection,
+            methods=("POST",),
+        ),
+        Route(
+            rule="profiles/<user_id>/unlink",
+            endpoint="profile_unlink",
+            handler=profile_link.unlink_profile,
+            methods=("POST",),
+        ),
+        Route(
+            rule="lessons/<lesson_id>/start",
+            endpoint="lesson_start",
+            handler=lesson_actions.start_lesson,
+            methods=("POST",),
+            permission=view,
+        ),
+        Route(
+            rule="lessons/<lesson_id>/join",
+            endpoint="lesson_join",
+            handler=lesson_actions.join_lesson,
+            methods=("POST",),
+            permission=view,
+        ),
+        Route(
+            rule="lessons/<lesson_id>/end",
+            endpoint="lesson_end",
+            handler=lesson_actions.end_lesson,
+            methods=("POST",),
+            permission=view,
+        ),
+    ]
+
+
+@hookimpl
+def lms_background_jobs() -> Sequence[BackgroundJob]:
+    return [
+        BackgroundJob(
+            name="sferum.end_overdue_lessons",
+            interval=timedelta(minutes=5),
+            run=lessons_job.end_overdue_lessons,
+            description="Завершает онлайн-занятия, оставшиеся активными после окончания занятия.",
+        )
     ]

@@ -32,6 +32,7 @@ DEFAULTS: Mapping[str, str] = {
     "api_version": "5.199",
     "requests_per_second": "3",
     "timeout_seconds": "10",
+    "auto_end_after_minutes": "30",
 }
 
 MODULE_FIELDS: tuple[SettingsField, ...] = (
@@ -113,6 +114,16 @@ MODULE_FIELDS: tuple[SettingsField, ...] = (
         max_length=3,
         section="connection",
     ),
+    SettingsField(
+        name="auto_end_after_minutes",
+        label="Автоматически завершать онлайн-занятие через, мин",
+        type="integer",
+        required=True,
+        default=DEFAULTS["auto_end_after_minutes"],
+        help="Сколько минут после окончания занятия по расписанию ждать, прежде чем завершить забытое онлайн-занятие.",
+        max_length=4,
+        section="lessons",
+    ),
 )
 
 SCHEDULE_FIELDS: tuple[SettingsField, ...] = (
@@ -169,6 +180,9 @@ def validate(values: Mapping[str, str]) -> list[FieldError]:
     rate = values.get("requests_per_second", "")
     if rate and (not rate.isdigit() or not 1 <= int(rate) <= 100):
         errors.append(FieldError("requests_per_second", "Укажите целое число от 1 до 100."))
+    auto_end = values.get("auto_end_after_minutes", "")
+    if auto_end and (not auto_end.isdigit() or not 0 <= int(auto_end) <= 24 * 60):
+        errors.append(FieldError("auto_end_after_minutes", "Укажите целое число минут от 0 до 1440."))
     timeout = values.get("timeout_seconds", "")
     if timeout and (not timeout.isdigit() or not 1 <= int(timeout) <= 120):
         errors.append(FieldError("timeout_seconds", "Укажите целое число секунд от 1 до 120."))
@@ -208,6 +222,7 @@ class SferumSettings:
     api_version: str = DEFAULTS["api_version"]
     requests_per_second: float = float(DEFAULTS["requests_per_second"])
     timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
+    auto_end_after_minutes: int = int(DEFAULTS["auto_end_after_minutes"])
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, str]) -> SferumSettings | None:
@@ -225,6 +240,7 @@ class SferumSettings:
             api_version=values["api_version"],
             requests_per_second=float(values["requests_per_second"]),
             timeout_seconds=float(values["timeout_seconds"]),
+            auto_end_after_minutes=int(values["auto_end_after_minutes"]),
         )
 
 

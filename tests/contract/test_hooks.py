@@ -13,7 +13,7 @@ from sqlalchemy import Engine, inspect
 from hookspecs import get_plugin_manager, hookimpl
 from hookspecs.types import (
     Action,
-    BackgroundJob,
+    JobContext,
     ChatBackendInfo,
     ChatSummary,
     HttpRequest,
@@ -219,19 +219,12 @@ def test_hook_lms_chat_list(pm: pluggy.PluginManager, host: FakeHost) -> None:
     assert pm.hook.lms_chat_list(backend="native", viewer=STUDENT, host=host) is None
 
 
-def test_hook_lms_background_jobs(pm: pluggy.PluginManager) -> None:
-    ran: list[str] = []
-
-    class Jobs:
-        @hookimpl
-        def lms_background_jobs(self) -> list[BackgroundJob]:
-            return [BackgroundJob(name="x.tick", interval=timedelta(minutes=1), run=lambda ctx: ran.append("tick"))]
-
-    pm.register(Jobs())
-    jobs = [job for answer in pm.hook.lms_background_jobs() for job in answer]
-    for job in jobs:
-        job.run(None)  # type: ignore[arg-type]
-    assert ran == ["tick"]
+def test_hook_lms_background_jobs(pm: pluggy.PluginManager, host: FakeHost) -> None:
+    (jobs,) = pm.hook.lms_background_jobs()
+    (job,) = jobs
+    assert job.name == "sferum.end_overdue_lessons"
+    assert timedelta(0) < job.interval <= timedelta(minutes=10)
+    job.run(JobContext(host=host, now=host.clock.now()))  # an unconfigured module has nothing to end
 
 
 # --- directory notifications -------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import attrs
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+
+from hookspecs.types import LessonRef, Person, PersonKind
 
 ORG_TZ = ZoneInfo("Europe/Moscow")
 
@@ -70,11 +72,43 @@ class FakeI18n:
 
 
 @attrs.define
+class FakeDirectory:
+    """People and lessons in memory; counts its calls so tests can check that queries are batched."""
+
+    persons: list[Person] = attrs.field(factory=list)
+    lesson_list: list[LessonRef] = attrs.field(factory=list)
+    calls: list[str] = attrs.field(factory=list)
+
+    def people(self, kind: PersonKind, ids: Iterable[int]) -> Mapping[int, Person]:
+        self.calls.append("people")
+        wanted = set(ids)
+        return {p.id: p for p in self.persons if p.kind == kind and p.id in wanted}
+
+    def people_by_user(self, user_ids: Iterable[int]) -> Mapping[int, Sequence[Person]]:
+        self.calls.append("people_by_user")
+        wanted = set(user_ids)
+        result: dict[int, list[Person]] = {}
+        for person in self.persons:
+            if person.user_id in wanted:
+                result.setdefault(person.user_id, []).append(person)
+        return result
+
+    def lessons(self, ids: Iterable[int]) -> Mapping[int, LessonRef]:
+        self.calls.append("lessons")
+        wanted = set(ids)
+        return {lesson.id: lesson for lesson in self.lesson_list if lesson.id in wanted}
+
+    def lessons_between(self, start: datetime, end: datetime) -> Sequence[LessonRef]:
+        self.calls.append("lessons_between")
+        return [lesson for lesson in self.lesson_list if start <= lesson.starts_at < end]
+
+
+@attrs.define
 class FakeHost:
     db: FakeDatabase
     settings: FakeSettings = attrs.field(factory=FakeSettings)
     clock: FakeClock = attrs.field(factory=FakeClock)
     urls: FakeUrls = attrs.field(factory=FakeUrls)
     i18n: FakeI18n = attrs.field(factory=FakeI18n)
-    directory: Any = None
+    directory: FakeDirectory = attrs.field(factory=FakeDirectory)
     mailer: Any = None

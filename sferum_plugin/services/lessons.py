@@ -1,0 +1,358 @@
+"""Online lessons: start, join and end a Sferum call for a lesson of the schedule.
+
+Every rule is checked here, on the server, whatever the page showed: the viewer must hold the section's permission,
+teach the lesson (start, end) or belong to its group (join), the lesson must be of the organisation's current day,
+the viewer's Sferum profile must be linked and the module configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+import attrs
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hookspecs.services import Host
+from hookspecs.types import LessonRef, Viewer
+from sferum_plugin.gateway.domain import StartedCall
+from sferum_plugin.gateway.errors import (
+    ApiError,
+    OutcomeUnknownError,
+    QuotaExceededError,
+    SferumError,
+)
+from sferum_plugin.i18n import N_
+from sferum_plugin.models import ACTIVE_LESSON_STATES, OnlineLesson, ProfileLink
+from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
+from sferum_plugin.settings import SferumSettings
+
+__all__ = [
+    "AUTO_END_AFTER",
+    "CallsApi",
+    "CallsFactory",
+    "LessonRefused",
+    "LessonView",
+    "OnlineState",
+    "auto_end_overdue",
+    "end_lesson",
+    "join_link",
+    "lesson_views",
+    "start_lesson",
+]
+
+logger = logging.getLogger(__name__)
+
+AUTO_END_AFTER = timedelta(minutes=30)
+"""Default delay after a lesson's scheduled end before a forgotten online lesson is ended automatically."""
+
+
+class CallsApi(Protocol):
+    """What this service needs of the gateway (the organisation's application token)."""
+
+    def start_call(self) -> StartedCall:
+        """``calls.start``; may raise :class:`OutcomeUnknownError`."""
+        ...
+
+    def finish_call(self, call_id: str) -> bool:
+        """``calls.forceFinish``; ``False`` when Sferum says the call was already over."""
+        ...
+
+
+CallsFactory = Callable[[SferumSettings], CallsApi]
+
+
+class LessonRefused(Exception):
+    """An action on an online lesson that the rules do not allow; ``reason`` is shown to the user as is."""
+
+    def __init__(self, reason: str, *, status: int = 403) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@attrs.frozen
+class OnlineState:
+    """A snapshot of an online lesson's row, safe to use after its session closed."""
+
+    id: int
+    state: str
+    join_link: str | None = attrs.field(default=None, repr=False)
+    end_reason: str | None = None
+
+    @classmethod
+    def of(cls, row: OnlineLesson) -> OnlineState:
+        return cls(id=row.id, state=row.state, join_link=row.join_link, end_reason=row.end_reason)
+
+
+@attrs.frozen
+class LessonView:
+    """What a viewer may do with one lesson right now (the card's state)."""
+
+    lesson: LessonRef
+    online: OnlineState | None
+    is_teacher: bool
+    is_student: bool
+    profile_linked: bool
+    is_today: bool
+    configured: bool
+
+    @property
+    def active(self) -> bool:
+        return self.online is not None and self.online.state == "active"
+
+    @property
+    def can_start(self) -> bool:
+        starting = self.online is not None and self.online.state in ACTIVE_LESSON_STATES
+        return self.is_teacher and self.profile_linked and self.is_today and self.configured and not starting
+
+    @property
+    def can_end(self) -> bool:
+        return self.is_teacher and self.online is not None and self.online.state in ACTIVE_LESSON_STATES
+
+    @property
+    def can_join(self) -> bool:
+        return self.active and (self.is_student or self.is_teacher) and self.profile_linked
+
+
+def _latest_by_lesson(session: Session, lesson_ids: Sequence[int]) -> dict[int, OnlineState]:
+    """The newest online lesson of each lesson, in one query."""
+    rows = session.scalars(
+        select(OnlineLesson).where(OnlineLesson.lesson_id.in_(lesson_ids)).order_by(OnlineLesson.id)
+    ).all()
+    return {row.lesson_id: OnlineState.of(row) for row in rows}  # later ids overwrite earlier ones
+
+
+def _is_linked(session: Session, settings: SferumSettings | None, user_id: int) -> bool:
+    if settings is None:
+        return False
+    return (
+        session.scalar(
+            select(ProfileLink.id).where(ProfileLink.app_id == settings.app_id, ProfileLink.user_id == user_id)
+        )
+        is not None
+    )
+
+
+def lesson_views(
+    session: Session, host: Host, viewer: Viewer, lessons: Sequence[LessonRef], settings: SferumSettings | None
+) -> dict[int, LessonView]:
+    """The state of every lesson for ``viewer`` with a fixed number of queries (two), however many lessons."""
+    if not lessons:
+        return {}
+    online = _latest_by_lesson(session, [lesson.id for lesson in lessons])
+    linked = _is_linked(session, settings, viewer.user_id)
+    today = host.clock.today()
+    student_group = _student_group(host, viewer)
+    return {
+        lesson.id: LessonView(
+            lesson=lesson,
+            online=online.get(lesson.id),
+            is_teacher=viewer.employee_id is not None and viewer.employee_id == lesson.teacher_id,
+            is_student=student_group is not None and student_group == lesson.group_id,
+            profile_linked=linked,
+            is_today=lesson.starts_at.astimezone(host.clock.timezone).date() == today,
+            configured=settings is not None,
+        )
+        for lesson in lessons
+    }
+
+
+def _student_group(host: Host, viewer: Viewer) -> int | None:
+    if viewer.student_id is None:
+        return None
+    from hookspecs.types import PersonKind
+
+    person = host.directory.people(PersonKind.STUDENT, [viewer.student_id]).get(viewer.student_id)
+    return person.group_id if person is not None and person.active else None
+
+
+def _view_for(
+    session: Session, host: Host, viewer: Viewer, lesson_id: int, settings: SferumSettings | None
+) -> LessonView:
+    if not viewer.can(ONLINE_LESSONS_VIEW):
+        raise LessonRefused(N_("Нет права «Просмотр раздела онлайн-занятий (Сферум)»."))
+    lesson = host.directory.lessons([lesson_id]).get(lesson_id)
+    if lesson is None:
+        raise LessonRefused(N_("Занятие не найдено."), status=404)
+    return lesson_views(session, host, viewer, [lesson], settings)[lesson_id]
+
+
+def _reason(error: SferumError) -> str:
+    """The failure in words a teacher understands (never a token: errors are redacted by the gateway)."""
+    if isinstance(error, QuotaExceededError):
+        return "Сферум временно ограничил число запросов. Попробуйте через минуту."
+    if isinstance(error, ApiError):
+        return f"Сферум отказал: {error.error_msg} (код {error.code})."
+    return "Сферум не отвечает. Попробуйте ещё раз."
+
+
+def start_lesson(
+    host: Host,
+    viewer: Viewer,
+    lesson_id: int,
+    settings: SferumSettings | None,
+    calls: CallsFactory,
+    *,
+    confirm_after_unknown: bool = False,
+) -> OnlineLesson:
+    """Start the online lesson of ``lesson_id`` for its teacher; returns the active online lesson.
+
+    :raises LessonRefused: the rules forbid it, or Sferum failed (the reason says which; the teacher can retry).
+    """
+    with host.db.session() as session:
+        view = _view_for(session, host, viewer, lesson_id, settings)
+        if not view.is_teacher:
+            raise LessonRefused(N_("Начать онлайн-занятие может только преподаватель этого занятия."))
+        if settings is None:
+            raise LessonRefused(N_("Модуль «Сферум» не настроен: обратитесь к администратору."), status=409)
+        if not view.is_today:
+            raise LessonRefused(N_("Онлайн-занятие можно начать только в день занятия."), status=409)
+        if not view.profile_linked:
+            raise LessonRefused(N_("Сначала создайте учебный профиль Сферум."), status=409)
+        if view.online is not None and view.online.state in ACTIVE_LESSON_STATES:
+            raise LessonRefused(N_("Онлайн-занятие уже идёт."), status=409)
+        if view.online is not None and view.online.state == "unknown" and not confirm_after_unknown:
+            raise LessonRefused(
+                N_("Сферум не подтвердил прошлую попытку начать занятие. Подтвердите повторный запуск."), status=409
+            )
+    claim = _claim(host, lesson_id, viewer.user_id, settings.app_id)
+    try:
+        call = calls(settings).start_call()
+    except OutcomeUnknownError:
+        # calls.start has no idempotency key and the API offers no way to look a call up (calls/methods.json has
+        # only start and forceFinish), so we cannot tell whether Sferum created it. We do not retry blindly:
+        # the row stays "unknown" and a new start needs the teacher's explicit confirmation.
+        _finish_claim(host, claim, state="unknown", error="Сферум не подтвердил создание звонка.")
+        logger.warning("calls.start outcome unknown for lesson %s", lesson_id)
+        raise LessonRefused(
+            N_("Сферум не подтвердил создание звонка. Если занятие не появилось, подтвердите повторный запуск."),
+            status=502,
+        ) from None
+    except SferumError as error:
+        _finish_claim(host, claim, state="failed", error=_reason(error))
+        raise LessonRefused(_reason(error), status=502) from error
+    with host.db.session() as session:
+        online = session.get_one(OnlineLesson, claim)
+        online.state = "active"
+        online.call_id = call.call_id
+        online.join_link = call.join_link
+        online.ok_join_link = call.ok_join_link
+        session.flush()
+        session.expunge(online)
+    logger.info("online lesson started for lesson %s by user %s", lesson_id, viewer.user_id)
+    return online
+
+
+def _claim(host: Host, lesson_id: int, user_id: int, app_id: int) -> int:
+    """Insert the ``starting`` row; the partial unique index makes a concurrent second start fail here."""
+    try:
+        with host.db.session() as session:
+            row = OnlineLesson(
+                lesson_id=lesson_id, app_id=app_id, state="starting", started_by=user_id, started_at=host.clock.now()
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        raise LessonRefused(N_("Онлайн-занятие уже начинается или идёт."), status=409) from None
+
+
+def _finish_claim(host: Host, claim: int, *, state: str, error: str) -> None:
+    with host.db.session() as session:
+        row = session.get_one(OnlineLesson, claim)
+        row.state = state
+        row.error = error[:500]
+        row.ended_at = host.clock.now()
+
+
+def join_link(host: Host, viewer: Viewer, lesson_id: int, settings: SferumSettings | None) -> str:
+    """The call link for a student (or the teacher) of an active online lesson.
+
+    :raises LessonRefused: the viewer is not of this lesson, has no profile, or the lesson is not active.
+    """
+    with host.db.session() as session:
+        view = _view_for(session, host, viewer, lesson_id, settings)
+        if not (view.is_student or view.is_teacher):
+            raise LessonRefused(N_("Вы не участник этого занятия."))
+        if not view.active or view.online is None or not view.online.join_link:
+            raise LessonRefused(N_("Онлайн-занятие не идёт."), status=409)
+        if not view.profile_linked:
+            raise LessonRefused(N_("Сначала создайте учебный профиль Сферум."), status=409)
+        return view.online.join_link
+
+
+def end_lesson(
+    host: Host, viewer: Viewer, lesson_id: int, settings: SferumSettings | None, calls: CallsFactory
+) -> OnlineLesson:
+    """End the online lesson (its teacher or an administrator).
+
+    :raises LessonRefused: not allowed, nothing to end, or Sferum failed (then the lesson stays active).
+    """
+    with host.db.session() as session:
+        view = _view_for(session, host, viewer, lesson_id, settings)
+        if not (view.is_teacher or viewer.is_admin):
+            raise LessonRefused(N_("Завершить онлайн-занятие может только его преподаватель или администратор."))
+        if view.online is None or view.online.state not in ACTIVE_LESSON_STATES:
+            raise LessonRefused(N_("Онлайн-занятие не идёт."), status=409)
+        online_id = view.online.id
+    reason = "teacher" if view.is_teacher else "admin"
+    return _end(host, online_id, settings, calls, ended_by=viewer.user_id, reason=reason)
+
+
+def _end(
+    host: Host,
+    online_id: int,
+    settings: SferumSettings | None,
+    calls: CallsFactory,
+    *,
+    ended_by: int | None,
+    reason: str,
+) -> OnlineLesson:
+    with host.db.session() as session:
+        online = session.get_one(OnlineLesson, online_id)
+        call_id = online.call_id
+    if call_id and settings is not None:
+        try:
+            calls(settings).finish_call(call_id)  # False: Sferum had already finished it, which counts as ended
+        except SferumError as error:
+            raise LessonRefused(_reason(error), status=502) from error
+    with host.db.session() as session:
+        online = session.get_one(OnlineLesson, online_id)
+        online.state = "ended"
+        online.ended_at = host.clock.now()
+        online.ended_by = ended_by
+        online.end_reason = reason
+        session.flush()
+        session.expunge(online)
+    logger.info("online lesson %s ended (%s)", online_id, reason)
+    return online
+
+
+def auto_end_overdue(
+    host: Host, settings: SferumSettings | None, calls: CallsFactory, *, after: timedelta = AUTO_END_AFTER
+) -> list[int]:
+    """End online lessons still active ``after`` their lesson's scheduled end; returns the ended ids."""
+    with host.db.session() as session:
+        active = session.scalars(select(OnlineLesson).where(OnlineLesson.state == "active")).all()
+        by_lesson = {row.lesson_id: row.id for row in active}
+    if not by_lesson:
+        return []
+    lessons: Mapping[int, LessonRef] = host.directory.lessons(by_lesson)
+    now = host.clock.now()
+    ended: list[int] = []
+    for lesson_id, online_id in by_lesson.items():
+        lesson = lessons.get(lesson_id)
+        if lesson is not None and now < lesson.ends_at + after:
+            continue
+        try:
+            _end(host, online_id, settings, calls, ended_by=None, reason="auto")
+        except LessonRefused as refused:
+            logger.warning("could not end online lesson %s automatically: %s", online_id, refused.reason)
+            continue
+        ended.append(online_id)
+    return ended

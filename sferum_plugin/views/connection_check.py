@@ -1,0 +1,49 @@
+"""«Проверить подключение»: ask Sferum whether each stored credential is accepted."""
+
+from __future__ import annotations
+
+from hookspecs.types import HttpRequest, Page
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.gateway import check_credentials
+from sferum_plugin.i18n import N_, gettext
+from sferum_plugin.rendering import render
+from sferum_plugin.services import connection
+from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+
+__all__ = ["check_connection"]
+
+LABELS = {"app_id": "APP ID", "service_token": "Сервисный токен", "app_token": "Токен приложения"}
+
+
+def check_connection(request: HttpRequest) -> Page:
+    """POST, administrators: one verdict per credential, in words."""
+    viewer, settings, locale = viewer_of(request), settings_of(request), locale_of(request)
+    back = request.host.urls.host_page("module_settings", module=MODULE_NAME)
+    if not viewer.is_admin:
+        return message_page(request, N_("Проверить подключение"), N_("Недостаточно прав."), status=403, back_url="/")
+    if settings is None:
+        return message_page(
+            request,
+            N_("Проверить подключение"),
+            N_("Сначала заполните APP ID и оба токена."),
+            status=409,
+            back_url=back,
+        )
+    config = connection.gateway_config(settings)
+    with connection.http_client(settings) as http:
+        checks = check_credentials(
+            config,
+            app_id=settings.app_id,
+            service_token=settings.service_token,
+            app_token=settings.app_token,
+            http=http,
+            limiter=connection.shared_limiter(config.requests_per_second, config.burst),
+        )
+    body = render(
+        "connection_check.html",
+        locale,
+        checks=[(LABELS[check.credential], check) for check in checks],
+        api_base_url=settings.api_base_url,
+        back_url=back,
+    )
+    return Page(title=gettext(locale, "Проверить подключение"), body_html=body, status=200)
