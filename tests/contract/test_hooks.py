@@ -13,10 +13,10 @@ from sqlalchemy import Engine, inspect
 from hookspecs import get_plugin_manager, hookimpl
 from hookspecs.types import (
     Action,
-    JobContext,
     ChatBackendInfo,
     ChatSummary,
     HttpRequest,
+    JobContext,
     LessonCard,
     LessonRef,
     MembershipChange,

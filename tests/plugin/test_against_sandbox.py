@@ -10,7 +10,14 @@ import httpx
 import pytest
 
 from sferum_plugin.models import ProfileLink
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, RunningSandbox, Sandbox, serve
+from sferum_plugin.sandbox import (
+    DEFAULT_APP_ID,
+    DEFAULT_APP_TOKEN,
+    DEFAULT_SERVICE_TOKEN,
+    RunningSandbox,
+    Sandbox,
+    serve,
+)
 from sferum_plugin.services import connection, install, lessons, profiles
 from sferum_plugin.settings import SferumSettings
 from tests.plugin.fakes import FakeHost
@@ -46,7 +53,9 @@ def _consent(authorize_url: str, sferum_user_id: int) -> dict[str, str]:
         nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
         assert nonce is not None
         action = str(page.url).split("?")[0]
-        reply = browser.post(action, data={"nonce": nonce.group(1), "decision": "allow", "user_id": str(sferum_user_id)})
+        reply = browser.post(
+            action, data={"nonce": nonce.group(1), "decision": "allow", "user_id": str(sferum_user_id)}
+        )
     assert reply.status_code == 302
     location = reply.headers["location"]
     assert location.startswith(REDIRECT)
@@ -74,7 +83,8 @@ def test_a_profile_is_linked_through_vk_id_and_the_token_is_not_kept(
     with host.db.engine.connect() as connection_:
         dump = "\n".join(str(row) for table in ("sferum_profile_links", "sferum_link_requests")
                          for row in connection_.exec_driver_sql(f"SELECT * FROM {table}"))  # fmt: skip
-    assert "vk1" not in dump and "access" not in dump  # no Sferum token of the person is stored
+    assert "vk1" not in dump
+    assert "access" not in dump
 
 
 def test_teacher_starts_student_joins_teacher_ends_and_sferum_sees_it(
@@ -89,12 +99,15 @@ def test_teacher_starts_student_joins_teacher_ends_and_sferum_sees_it(
     host.directory.lesson_list = [_lesson(1)]
     with host.db.session() as session:
         for user_id in (TEACHER.user_id, STUDENT.user_id):
-            session.add(ProfileLink(app_id=settings.app_id, user_id=user_id, sferum_user_id=2000 + user_id, linked_at=NOW))
+            session.add(
+                ProfileLink(app_id=settings.app_id, user_id=user_id, sferum_user_id=2000 + user_id, linked_at=NOW)
+            )
 
     with connection.gateway_calls() as calls:
         online = lessons.start_lesson(host, TEACHER, 1, settings, calls)
     call = box.state()["calls"][0]
-    assert online.call_id == call["call_id"] and len(call["call_id"]) == 36
+    assert online.call_id == call["call_id"]
+    assert len(call["call_id"]) == 36
     assert lessons.join_link(host, STUDENT, 1, settings) == online.join_link
 
     with connection.gateway_calls() as calls:
