@@ -1,0 +1,1 @@
+"""Alembic migrations of the host's tables (version table ``alembic_version``)."""

@@ -1,0 +1,199 @@
+"""Обучающиеся and Сотрудники: filtered lists with the «Действия» component, and the administrator's edit form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from hookspecs.types import PersonKind, PersonStatus
+from lms_host.auth import admin_required, current_viewer, permission_required
+from lms_host.cabinet import current_cabinet
+from lms_host.database import contains_text
+from lms_host.i18n import gettext as _
+from lms_host.models import Employee, Student
+from lms_host.permissions import EMPLOYEES_VIEW, STUDENTS_VIEW
+from lms_host.records import EMPLOYEE_STATUSES, STUDENT_STATUSES, notify_changes, update_employee, update_student
+
+bp = Blueprint("people", __name__)
+
+PAGE_SIZE = 50
+
+STATUS_TITLES = {
+    "active": "Активен",
+    "expelled": "Отчислен",
+    "dismissed": "Уволен",
+}
+
+
+@attrs.frozen
+class ListFilter:
+    """The list filters, from the query string."""
+
+    q: str = ""
+    container: int | None = None
+    status: str = ""
+
+    @classmethod
+    def from_args(cls, container_arg: str) -> ListFilter:
+        container = request.args.get(container_arg, "")
+        return cls(
+            q=request.args.get("q", "").strip(),
+            container=int(container) if container.isdigit() else None,
+            status=request.args.get("status", ""),
+        )
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return max(int(raw), 1) if raw.isdigit() else 1
+
+
+def _paginate(statement: Select[Any], count_statement: Select[Any]) -> tuple[list[Any], int, int]:
+    page = _page_number()
+    with current_cabinet().db.session() as session:
+        total = session.scalar(count_statement) or 0
+        rows = session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return list(rows), total, pages
+
+
+def _render_list(kind: PersonKind, rows: list[Any], total: int, pages: int, filters: ListFilter) -> str:
+    cabinet = current_cabinet()
+    viewer = current_viewer()
+    assert viewer is not None
+    section = "students" if kind == PersonKind.STUDENT else "employees"
+    containers = cabinet.host.directory.groups() if kind == PersonKind.STUDENT else cabinet.host.directory.units()
+    statuses = STUDENT_STATUSES if kind == PersonKind.STUDENT else EMPLOYEE_STATUSES
+    container_arg = "group" if kind == PersonKind.STUDENT else "unit"
+    filter_values = {"q": filters.q, container_arg: str(filters.container or ""), "status": filters.status}
+    return render_template(
+        "people/list.html",
+        kind=kind.value,
+        section=section,
+        rows=rows,
+        total=total,
+        page=_page_number(),
+        pages=pages,
+        filters=filter_values,
+        container_arg=container_arg,
+        containers=containers,
+        statuses=[status.value for status in statuses],
+        status_titles=STATUS_TITLES,
+        actions=cabinet.section_actions(section, viewer),
+        menu_key=section,
+    )
+
+
+@bp.route("/students")
+@permission_required(STUDENTS_VIEW)
+def students() -> str:
+    """Обучающиеся."""
+    filters = ListFilter.from_args("group")
+    conditions = []
+    if filters.q:
+        conditions.append(or_(contains_text(Student.full_name, filters.q), contains_text(Student.email, filters.q)))
+    if filters.container is not None:
+        conditions.append(Student.group_id == filters.container)
+    if filters.status:
+        conditions.append(Student.status == filters.status)
+    statement = (
+        select(Student).options(joinedload(Student.group)).where(*conditions).order_by(Student.full_name, Student.id)
+    )
+    count = select(func.count()).select_from(Student).where(*conditions)
+    rows, total, pages = _paginate(statement, count)
+    return _render_list(PersonKind.STUDENT, rows, total, pages, filters)
+
+
+@bp.route("/employees")
+@permission_required(EMPLOYEES_VIEW)
+def employees() -> str:
+    """Сотрудники."""
+    filters = ListFilter.from_args("unit")
+    conditions = []
+    if filters.q:
+        conditions.append(or_(contains_text(Employee.full_name, filters.q), contains_text(Employee.email, filters.q)))
+    if filters.container is not None:
+        conditions.append(Employee.unit_id == filters.container)
+    if filters.status:
+        conditions.append(Employee.status == filters.status)
+    statement = (
+        select(Employee).options(joinedload(Employee.unit)).where(*conditions).order_by(Employee.full_name, Employee.id)
+    )
+    count = select(func.count()).select_from(Employee).where(*conditions)
+    rows, total, pages = _paginate(statement, count)
+    return _render_list(PersonKind.EMPLOYEE, rows, total, pages, filters)
+
+
+def _parse_edit(statuses: tuple[PersonStatus, ...], container_arg: str) -> tuple[PersonStatus, int | None] | None:
+    status = request.form.get("status", "")
+    container = request.form.get(container_arg, "")
+    if status not in {item.value for item in statuses} or not (container == "" or container.isdigit()):
+        return None
+    return PersonStatus(status), int(container) if container else None
+
+
+@bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_student(student_id: int) -> Response | str:
+    """An administrator changes a student's status or group."""
+    cabinet = current_cabinet()
+    with cabinet.db.session() as session:
+        student = session.get(Student, student_id)
+    if student is None:
+        abort(404)
+    groups = cabinet.host.directory.groups()
+    if request.method == "POST":
+        parsed = _parse_edit(STUDENT_STATUSES, "group")
+        if parsed is None or (parsed[1] is not None and parsed[1] not in groups):
+            abort(400)
+        changes = update_student(cabinet, student_id, status=parsed[0], group_id=parsed[1])
+        notify_changes(cabinet, changes)
+        flash(_("Изменения сохранены."), "success")
+        return redirect(url_for("people.students"))
+    return render_template(
+        "people/edit.html",
+        person=student,
+        kind="student",
+        container_arg="group",
+        container_id=student.group_id,
+        containers=groups,
+        statuses=[status.value for status in STUDENT_STATUSES],
+        status_titles=STATUS_TITLES,
+        menu_key="students",
+    )
+
+
+@bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_employee(employee_id: int) -> Response | str:
+    """An administrator changes an employee's status or structural unit."""
+    cabinet = current_cabinet()
+    with cabinet.db.session() as session:
+        employee = session.get(Employee, employee_id)
+    if employee is None:
+        abort(404)
+    units = cabinet.host.directory.units()
+    if request.method == "POST":
+        parsed = _parse_edit(EMPLOYEE_STATUSES, "unit")
+        if parsed is None or (parsed[1] is not None and parsed[1] not in units):
+            abort(400)
+        changes = update_employee(cabinet, employee_id, status=parsed[0], unit_id=parsed[1])
+        notify_changes(cabinet, changes)
+        flash(_("Изменения сохранены."), "success")
+        return redirect(url_for("people.employees"))
+    return render_template(
+        "people/edit.html",
+        person=employee,
+        kind="employee",
+        container_arg="unit",
+        container_id=employee.unit_id,
+        containers=units,
+        statuses=[status.value for status in EMPLOYEE_STATUSES],
+        status_titles=STATUS_TITLES,
+        menu_key="employees",
+    )

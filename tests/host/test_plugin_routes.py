@@ -1,0 +1,73 @@
+"""Plugin routes mounted under /m/<module>/: installation, sign-in and permission checks, layout."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from lms_host import Cabinet
+
+from tests.host.conftest import login, post
+
+
+def _install(client: FlaskClient) -> None:
+    admin = client.application.test_client()
+    login(admin, "admin")
+    post(admin, "/admin/modules/fake/install")
+
+
+def test_route_of_a_module_that_is_not_installed_is_404(client: FlaskClient) -> None:
+    login(client, "student")
+    assert client.get("/m/fake/page").status_code == 404
+    assert client.get("/m/fake/items/5").status_code == 404
+
+
+def test_page_is_wrapped_in_the_host_layout(client: FlaskClient) -> None:
+    _install(client)
+    login(client, "student")
+    response = client.get("/m/fake/page")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<p class='fake-body'>Визит 1</p>" in page
+    assert "<title>Фейковый раздел" in page
+    assert 'data-key="fake" class="active"' in page
+    assert 'class="main-menu"' in page
+
+
+def test_route_permission_is_checked_by_the_host(client: FlaskClient) -> None:
+    _install(client)
+    login(client, "employee")
+    assert client.get("/m/fake/page").status_code == 403
+
+
+def test_login_required_route_sends_anonymous_to_login(client: FlaskClient) -> None:
+    _install(client)
+    response = client.get("/m/fake/page")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_anonymous_route_returns_the_raw_response(client: FlaskClient) -> None:
+    _install(client)
+    response = client.get("/m/fake/items/42")
+    assert response.status_code == 201
+    assert response.get_data(as_text=True) == "item=42"
+    assert response.headers["X-Fake"] == "1"
+    assert response.content_type == "text/plain"
+
+
+def test_plugin_session_is_namespaced(client: FlaskClient) -> None:
+    _install(client)
+    login(client, "student")
+    client.get("/m/fake/page")
+    assert "Визит 2" in client.get("/m/fake/page").get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert session["plugin:fake:visits"] == 2
+        assert "visits" not in session
+
+
+def test_urls_for_routes_are_built_without_a_request(cabinet: Cabinet) -> None:
+    assert cabinet.host.urls.for_route("fake", "item", item_id=7) == "/m/fake/items/7"
+    assert cabinet.host.urls.for_route("fake", "page", tab="x") == "/m/fake/page?tab=x"
+    assert cabinet.host.urls.external("/m/fake/page") == "http://127.0.0.1:8000/m/fake/page"
+    assert cabinet.host.urls.host_page("schedule", week="2026-03-02") == "/schedule?week=2026-03-02"
+    assert cabinet.host.urls.host_page("modules") == "/admin/modules"
+    assert cabinet.host.urls.host_page("module_settings", module="sferum") == "/admin/modules/sferum/settings"
