@@ -93,7 +93,8 @@ def lms_settings_fields(module: str) -> Sequence[SettingsField] | None:
 
     A plugin answers with its own module's form, and may also add fields to another module's form (the Sferum
     module adds «Подсказка для онлайн-занятий «Сферум»» to the Schedule module, ``module="schedule"``).
-    The host concatenates every answer; the values of contributed fields are stored under ``module``.
+    The host concatenates the answers of installed modules; the values of contributed fields are stored under
+    ``module``.
 
     :param module: the module whose settings form is being built (``"main"`` and ``"schedule"`` are the host's).
     :returns: fields in display order, or ``None``.
@@ -161,9 +162,10 @@ def lms_schedule_cards(viewer: Viewer, lessons: Sequence[LessonRef], host: Host)
 
 @hookspec
 def lms_section_actions(section: str, viewer: Viewer, host: Host) -> Sequence[Action] | None:
-    """Add actions to the «Действия» component of a host section.
+    """Add actions to a host page: the «Действия» component of a list, or the buttons under a form.
 
-    :param section: ``"students"`` or ``"employees"``.
+    :param section: ``"students"`` or ``"employees"`` (the lists' «Действия»), ``"chats"`` (the Чаты page), or
+        ``"settings:<module>"`` (under that module's settings form).
     :param viewer: the signed-in user.
     :param host: the host services.
     :returns: actions (usually with ``takes_selection=True``), or ``None``.

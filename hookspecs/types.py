@@ -321,7 +321,9 @@ class HttpRequest:
     :param form: form fields of a POST (first value of each).
     :param form_lists: every value of each form field (for multi-selects such as ``ids``).
     :param viewer: the signed-in user, or ``None`` on routes that allow anonymous access.
-    :param session: the viewer's session store, scoped to the plugin (keys are namespaced by the host).
+    :param session: the viewer's session store, scoped to the plugin (keys are namespaced by the host); values
+        must be JSON-serializable and small (the example host keeps them in a signed cookie, readable by the
+        browser: never put a secret there).
     :param csrf_token: the token plugin-rendered forms must carry as the field ``csrf_field``.
     :param csrf_field: the name of that field.
     :param host: the host services.

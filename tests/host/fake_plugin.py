@@ -117,6 +117,8 @@ class FakePlugin:
             return [Action("Создать e-mail рассылку", "/m/fake/echo", method="POST", takes_selection=True)]
         if section == "settings:fake":
             return [Action("Проверить подключение", "/m/fake/echo", method="POST")]
+        if section == "chats":
+            return [Action("Создать чат в Фейке", "/m/fake/page")]
         return None
 
     @hookimpl

@@ -63,6 +63,7 @@ def test_backend_chat_type_hides_native_chats_and_switching_back_shows_them(
     assert "Чат группы ФЕЙК-1" in page
     assert '<a class="btn btn-secondary" href="https://fake.example/c1">Открыть в Фейке</a>' in page
     assert "Внешняя система «Фейк»" in page
+    assert '<a class="btn btn-secondary" href="/m/fake/page">Создать чат в Фейке</a>' in page  # the backend's actions
     assert client.get(f"/chats/{chat_id}").status_code == 404
     post(client, "/admin/modules/main/settings", {"org_name": "Университет", "chat_type": "native"})
     assert "Группа ИВТ-21" in client.get("/chats").get_data(as_text=True)

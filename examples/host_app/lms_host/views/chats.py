@@ -47,7 +47,11 @@ def index() -> str:
         )
         titles = {info.code: info.title for info in cabinet.chat_backends()}
         return render_template(
-            "chats/backend.html", chats=summaries, backend_title=titles.get(backend, backend), menu_key="chats"
+            "chats/backend.html",
+            chats=summaries,
+            backend_title=titles.get(backend, backend),
+            actions=cabinet.section_actions("chats", viewer),
+            menu_key="chats",
         )
     members = select(ChatMember.chat_id, func.count().label("members")).group_by(ChatMember.chat_id).subquery()
     with cabinet.db.session() as session:
