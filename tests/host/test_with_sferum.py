@@ -15,7 +15,14 @@ from sqlalchemy import delete
 
 from sferum_plugin.models import ProfileLink
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, RunningSandbox, Sandbox, serve
+from sferum_plugin.sandbox import (
+    DEFAULT_APP_ID,
+    DEFAULT_APP_TOKEN,
+    DEFAULT_SERVICE_TOKEN,
+    RunningSandbox,
+    Sandbox,
+    serve,
+)
 from tests.host.conftest import DEFAULT_NOW, login, post
 from tests.host.people import Seeded, seed_people
 from tests.host.test_schedule import add_lessons, count_queries
