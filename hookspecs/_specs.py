@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         BackgroundJob,
         ChatBackendInfo,
         ChatSummary,
+        DirectoryFilter,
         FieldError,
         LessonCard,
         LessonRef,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         MenuItem,
         ModuleInfo,
         Permission,
+        Person,
         PersonStatusChange,
         Route,
         SettingsField,
@@ -169,6 +171,37 @@ def lms_section_actions(section: str, viewer: Viewer, host: Host) -> Sequence[Ac
     :param viewer: the signed-in user.
     :param host: the host services.
     :returns: actions (usually with ``takes_selection=True``), or ``None``.
+    """
+
+
+@hookspec
+def lms_directory_filters(section: str, viewer: Viewer, host: Host) -> Sequence[DirectoryFilter] | None:
+    """Add filters to the Обучающиеся or Сотрудники list, shown after the host's own filters.
+
+    :param section: ``"students"`` or ``"employees"``.
+    :param viewer: the signed-in user.
+    :param host: the host services.
+    :returns: filters in display order, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def lms_filter_people(
+    section: str, name: str, value: str, people: Sequence[Person], host: Host
+) -> Sequence[int] | None:
+    """Apply the plugin filter ``name`` with the chosen ``value`` to ``people`` (the host's own filters applied).
+
+    The host calls it once per active plugin filter, before pagination, with every person the host's filters
+    kept.  Implementations answer in bulk, with a fixed number of queries whatever the number of people.
+
+    Stops at first non-None result.
+
+    :param section: ``"students"`` or ``"employees"``.
+    :param name: the filter's ``DirectoryFilter.name``.
+    :param value: the chosen value (never empty: the host does not call for an unset filter).
+    :param people: the candidates.
+    :param host: the host services.
+    :returns: the ids of the people who pass, or ``None`` when ``name`` is not this plugin's filter.
     """
 
 

@@ -98,6 +98,14 @@ class Directory(Protocol):
         """Active people whose name or e-mail contains ``query``, best matches first."""
         ...
 
+    def list_people(self, kind: PersonKind, filters: Mapping[str, str]) -> Sequence[Person]:
+        """Every person the Обучающиеся or Сотрудники list shows for ``filters``, across all pages, in list order.
+
+        ``filters`` are the list's own query parameters (the ``filter.<name>`` values a selection action receives,
+        without the prefix); unknown names, plugin filters among them, are ignored: the caller applies those.
+        """
+        ...
+
 
 class MailConnection(Protocol):
     """An open connection to the host's mail server."""

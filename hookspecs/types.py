@@ -22,6 +22,7 @@ __all__ = [
     "BackgroundJob",
     "ChatBackendInfo",
     "ChatSummary",
+    "DirectoryFilter",
     "FieldError",
     "HttpRequest",
     "HttpResponse",
@@ -254,6 +255,23 @@ class Action:
     style: Literal["primary", "secondary", "danger"] = "secondary"
     confirm: str = ""
     takes_selection: bool = False
+
+
+@attrs.frozen
+class DirectoryFilter:
+    """An extra filter a plugin adds to the Обучающиеся or Сотрудники list (a select next to the host's own).
+
+    The host submits it as the query parameter ``name`` (and as ``filter.<name>`` with selection actions) and asks
+    the plugin to apply it through ``lms_filter_people``.
+
+    :param name: the query parameter, prefixed with the module (``"sferum_profile"``); unique on the page.
+    :param label: the label of the select (its empty choice reads «Все»-like text of the host).
+    :param choices: ``(value, label)`` pairs; the empty value means "not filtered" and is added by the host.
+    """
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen

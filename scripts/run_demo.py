@@ -1,7 +1,9 @@
 """`make demo`: migrate and fill a SQLite database, start the Sferum sandbox and the example host, print the URLs.
 
-Everything runs on 127.0.0.1. Ctrl-C stops both servers. Ports: LMS_PORT (default 8000) for the host,
-SFERUM_SANDBOX_PORT (default 8001) for the sandbox.
+Everything runs on 127.0.0.1. Ctrl-C stops the servers. Ports: LMS_PORT (default 8000) for the host,
+SFERUM_SANDBOX_PORT (default 8001) for the sandbox, LMS_SMTP_PORT (default 8025) for a local SMTP server that keeps
+every message it receives as an ``.eml`` file in the host's instance folder (``<instance>/mail``), listed on
+Администрирование → «Почта (демо)».
 """
 
 from __future__ import annotations
@@ -53,9 +55,13 @@ def main() -> int:
     sandbox_port = int(os.environ.get("SFERUM_SANDBOX_PORT", "8001"))
     lms_url = f"http://127.0.0.1:{lms_port}"
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    smtp_port = int(os.environ.get("LMS_SMTP_PORT", "8025"))
+    instance = Path(os.environ.get("LMS_INSTANCE_PATH") or ROOT / "examples" / "host_app" / "instance")
     env = {
         **os.environ,
         "LMS_BASE_URL": lms_url,
+        "LMS_SMTP_HOST": "127.0.0.1",
+        "LMS_SMTP_PORT": str(smtp_port),
         "LMS_DEMO_MODE": "1",
         "LMS_RUN_JOBS": "1",
         "PYTHONUNBUFFERED": "1",
@@ -65,6 +71,10 @@ def main() -> int:
     _must(_flask(env, "init-db"), "init-db")
     _must(_flask(env, "demo-data"), "demo-data")
 
+    # The demo's mail server runs in this process (aiosmtpd's own thread); tests use the same sink.
+    from lms_host.demo.smtp_sink import FolderSink, start_smtp_server
+
+    smtp = start_smtp_server(FolderSink(instance / "mail"), port=smtp_port)
     children: list[subprocess.Popen[bytes]] = []
     try:
         sandbox = subprocess.Popen(
@@ -101,6 +111,7 @@ def main() -> int:
 The demo is running.
   LMS personal cabinet:  {lms_url}/
   Sferum sandbox:        {sandbox_url}/_sandbox/
+  Demo mail (SMTP):      127.0.0.1:{smtp_port}, messages in {instance / "mail"} and on {lms_url}/admin/demo-mail
 Demo accounts (password "demo"): admin, teacher, student, employee.
 The module «Модуль интеграции Сферум-Тандем» is installed and configured against the sandbox.
 Press Ctrl-C to stop.
@@ -114,6 +125,7 @@ Press Ctrl-C to stop.
         print("\nStopping ...", flush=True)
         return 0
     finally:
+        smtp.stop()
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, or_, select, union
 
 from hookspecs.types import LessonRef, Person, PersonKind, PersonStatus
 from lms_host.database import HostDatabase, contains_text
 from lms_host.models import Employee, Lesson, StructuralUnit, Student, StudyGroup
 
-__all__ = ["SqlDirectory", "employee_person", "lesson_ref", "student_person"]
+__all__ = ["SqlDirectory", "employee_person", "lesson_ref", "list_statement", "student_person"]
 
 
 def student_person(row: Student) -> Person:
@@ -52,6 +53,26 @@ def lesson_ref(row: Lesson, timezone: tzinfo) -> LessonRef:
         teacher_id=row.teacher_id,
         room=row.room,
     )
+
+
+def list_statement(kind: PersonKind, filters: Mapping[str, str]) -> tuple[Select[Any], list[ColumnElement[bool]]]:
+    """The Обучающиеся/Сотрудники list's query for its own filters (``q``, ``group``/``unit``, ``status``).
+
+    Returns the ordered ``SELECT`` of the records and its conditions (for the count); unknown names are ignored.
+    """
+    model: type[Student] | type[Employee] = Student if kind == PersonKind.STUDENT else Employee
+    container = filters.get("group" if kind == PersonKind.STUDENT else "unit", "")
+    query = filters.get("q", "").strip()
+    status = filters.get("status", "")
+    conditions: list[ColumnElement[bool]] = []
+    if query:
+        conditions.append(or_(contains_text(model.full_name, query), contains_text(model.email, query)))
+    if container.isdigit():
+        column = Student.group_id if kind == PersonKind.STUDENT else Employee.unit_id
+        conditions.append(column == int(container))
+    if status:
+        conditions.append(model.status == status)
+    return select(model).where(*conditions).order_by(model.full_name, model.id), conditions
 
 
 def _ids(ids: Iterable[int]) -> list[int]:
@@ -223,6 +244,30 @@ class SqlDirectory:
             elif employee is not None:
                 people.append(employee_person(employee))
         return people
+
+    def list_people(self, kind: PersonKind, filters: Mapping[str, str]) -> Sequence[Person]:
+        """Every person the list shows for ``filters`` (all pages), in list order; other names are ignored."""
+        statement, _ = list_statement(kind, filters)
+        model: type[Student] | type[Employee] = Student if kind == PersonKind.STUDENT else Employee
+        container = Student.group_id if kind == PersonKind.STUDENT else Employee.unit_id
+        # Plain columns, not ORM objects: the list may be every student of the university.
+        columns = statement.with_only_columns(
+            model.id, model.user_id, model.full_name, model.email, model.status, container
+        )
+        with self._db.session() as session:
+            rows = session.execute(columns).all()
+        if kind == PersonKind.STUDENT:
+            return [
+                Person(id=r[0], kind=kind, user_id=r[1], full_name=r[2], email=r[3], status=PersonStatus(r[4]),
+                       group_id=r[5])
+                for r in rows
+            ]  # fmt: skip
+        return [
+            Person(
+                id=r[0], kind=kind, user_id=r[1], full_name=r[2], email=r[3], status=PersonStatus(r[4]), unit_id=r[5]
+            )
+            for r in rows
+        ]
 
 
 def _escape_like(text: str) -> str:

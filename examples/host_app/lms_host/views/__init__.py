@@ -13,7 +13,7 @@ from lms_host.filters import install_filters
 from lms_host.menu import build_menu
 from lms_host.permissions import ROLE_TITLES
 from lms_host.services.i18n import LOCALES, current_locale
-from lms_host.views import admin, auth, chats, dashboard, people, schedule
+from lms_host.views import admin, auth, chats, dashboard, demo_mail, people, schedule
 
 __all__ = ["register_views"]
 
@@ -49,7 +49,7 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
 
 def register_views(app: Flask) -> None:
     """Register the blueprints, the layout's context, filters and error pages."""
-    for blueprint in (auth.bp, dashboard.bp, admin.bp, people.bp, schedule.bp, chats.bp):
+    for blueprint in (auth.bp, dashboard.bp, admin.bp, people.bp, schedule.bp, chats.bp, demo_mail.bp):
         app.register_blueprint(blueprint)
     app.context_processor(_layout_context)
     install_filters(app)

@@ -6,18 +6,19 @@ from typing import Any
 
 import attrs
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from hookspecs.types import PersonKind, PersonStatus
+from hookspecs.types import DirectoryFilter, PersonKind, PersonStatus, Viewer
 from lms_host.auth import admin_required, current_viewer, permission_required
 from lms_host.cabinet import current_cabinet
-from lms_host.database import contains_text
 from lms_host.i18n import gettext as _
 from lms_host.models import Employee, Student
 from lms_host.permissions import EMPLOYEES_VIEW, STUDENTS_VIEW
+from lms_host.plugins import flatten
 from lms_host.records import EMPLOYEE_STATUSES, STUDENT_STATUSES, notify_changes, update_employee, update_student
+from lms_host.services.directory import list_statement
 
 bp = Blueprint("people", __name__)
 
@@ -62,7 +63,77 @@ def _paginate(statement: Select[Any], count_statement: Select[Any]) -> tuple[lis
     return list(rows), total, pages
 
 
-def _render_list(kind: PersonKind, rows: list[Any], total: int, pages: int, filters: ListFilter) -> str:
+def _plugin_filters(section: str, viewer: Viewer) -> list[DirectoryFilter]:
+    cabinet = current_cabinet()
+    return flatten(cabinet.call("lms_directory_filters", section=section, viewer=viewer, host=cabinet.host))
+
+
+def _active_plugin_filters(plugin_filters: list[DirectoryFilter]) -> dict[str, str]:
+    """The plugin filters chosen in the query string (values outside a filter's choices are ignored)."""
+    active = {}
+    for item in plugin_filters:
+        value = request.args.get(item.name, "")
+        if value and value in {choice for choice, _ in item.choices}:
+            active[item.name] = value
+    return active
+
+
+def _filtered_page(
+    kind: PersonKind, host_filters: dict[str, str], active: dict[str, str]
+) -> tuple[list[Any], int, int]:
+    """Host filters in SQL, then one ``lms_filter_people`` call per active plugin filter, then the page."""
+    cabinet = current_cabinet()
+    section = "students" if kind == PersonKind.STUDENT else "employees"
+    people = list(cabinet.host.directory.list_people(kind, host_filters))
+    for name, value in active.items():
+        passing = cabinet.call(
+            "lms_filter_people", section=section, name=name, value=value, people=people, host=cabinet.host
+        )
+        if passing is not None:
+            keep = set(passing)
+            people = [person for person in people if person.id in keep]
+    total = len(people)
+    page = _page_number()
+    page_ids = [person.id for person in people[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    model: type[Student] | type[Employee] = Student if kind == PersonKind.STUDENT else Employee
+    statement, _ = list_statement(kind, {})
+    relation = joinedload(Student.group) if kind == PersonKind.STUDENT else joinedload(Employee.unit)
+    with cabinet.db.session() as session:
+        rows = session.scalars(statement.options(relation).where(model.id.in_(page_ids))).unique().all()
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return list(rows), total, pages
+
+
+def _list_page(kind: PersonKind) -> str:
+    """One of the two lists: the host's filters, the plugins' filters, the page and the «Действия»."""
+    viewer = current_viewer()
+    assert viewer is not None
+    section = "students" if kind == PersonKind.STUDENT else "employees"
+    container_arg = "group" if kind == PersonKind.STUDENT else "unit"
+    filters = ListFilter.from_args(container_arg)
+    host_filters = {"q": filters.q, container_arg: str(filters.container or ""), "status": filters.status}
+    plugin_filters = _plugin_filters(section, viewer)
+    active = _active_plugin_filters(plugin_filters)
+    if active:
+        rows, total, pages = _filtered_page(kind, host_filters, active)
+    else:
+        statement, conditions = list_statement(kind, host_filters)
+        model: type[Student] | type[Employee] = Student if kind == PersonKind.STUDENT else Employee
+        relation = joinedload(Student.group) if kind == PersonKind.STUDENT else joinedload(Employee.unit)
+        count = select(func.count()).select_from(model).where(*conditions)
+        rows, total, pages = _paginate(statement.options(relation), count)
+    return _render_list(kind, rows, total, pages, host_filters, plugin_filters, active)
+
+
+def _render_list(
+    kind: PersonKind,
+    rows: list[Any],
+    total: int,
+    pages: int,
+    host_filters: dict[str, str],
+    plugin_filters: list[DirectoryFilter],
+    active: dict[str, str],
+) -> str:
     cabinet = current_cabinet()
     viewer = current_viewer()
     assert viewer is not None
@@ -70,7 +141,6 @@ def _render_list(kind: PersonKind, rows: list[Any], total: int, pages: int, filt
     containers = cabinet.host.directory.groups() if kind == PersonKind.STUDENT else cabinet.host.directory.units()
     statuses = STUDENT_STATUSES if kind == PersonKind.STUDENT else EMPLOYEE_STATUSES
     container_arg = "group" if kind == PersonKind.STUDENT else "unit"
-    filter_values = {"q": filters.q, container_arg: str(filters.container or ""), "status": filters.status}
     return render_template(
         "people/list.html",
         kind=kind.value,
@@ -79,7 +149,8 @@ def _render_list(kind: PersonKind, rows: list[Any], total: int, pages: int, filt
         total=total,
         page=_page_number(),
         pages=pages,
-        filters=filter_values,
+        filters={**host_filters, **active},
+        plugin_filters=plugin_filters,
         container_arg=container_arg,
         containers=containers,
         statuses=[status.value for status in statuses],
@@ -93,40 +164,14 @@ def _render_list(kind: PersonKind, rows: list[Any], total: int, pages: int, filt
 @permission_required(STUDENTS_VIEW)
 def students() -> str:
     """Обучающиеся."""
-    filters = ListFilter.from_args("group")
-    conditions = []
-    if filters.q:
-        conditions.append(or_(contains_text(Student.full_name, filters.q), contains_text(Student.email, filters.q)))
-    if filters.container is not None:
-        conditions.append(Student.group_id == filters.container)
-    if filters.status:
-        conditions.append(Student.status == filters.status)
-    statement = (
-        select(Student).options(joinedload(Student.group)).where(*conditions).order_by(Student.full_name, Student.id)
-    )
-    count = select(func.count()).select_from(Student).where(*conditions)
-    rows, total, pages = _paginate(statement, count)
-    return _render_list(PersonKind.STUDENT, rows, total, pages, filters)
+    return _list_page(PersonKind.STUDENT)
 
 
 @bp.route("/employees")
 @permission_required(EMPLOYEES_VIEW)
 def employees() -> str:
     """Сотрудники."""
-    filters = ListFilter.from_args("unit")
-    conditions = []
-    if filters.q:
-        conditions.append(or_(contains_text(Employee.full_name, filters.q), contains_text(Employee.email, filters.q)))
-    if filters.container is not None:
-        conditions.append(Employee.unit_id == filters.container)
-    if filters.status:
-        conditions.append(Employee.status == filters.status)
-    statement = (
-        select(Employee).options(joinedload(Employee.unit)).where(*conditions).order_by(Employee.full_name, Employee.id)
-    )
-    count = select(func.count()).select_from(Employee).where(*conditions)
-    rows, total, pages = _paginate(statement, count)
-    return _render_list(PersonKind.EMPLOYEE, rows, total, pages, filters)
+    return _list_page(PersonKind.EMPLOYEE)
 
 
 def _parse_edit(statuses: tuple[PersonStatus, ...], container_arg: str) -> tuple[PersonStatus, int | None] | None:
