@@ -1,0 +1,34 @@
+"""What the sync service needs of Sferum (the gateway's :class:`~sferum_plugin.gateway.SferumClient` has it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from sferum_plugin.gateway.batch import BatchOutcome
+from sferum_plugin.gateway.domain import ChatInfo, CreatedChat, SferumUser
+from sferum_plugin.gateway.operations import Operation
+
+__all__ = ["ChatsApi"]
+
+T = TypeVar("T")
+
+
+class ChatsApi(Protocol):
+    """Chats on behalf of the organisation account (the application token)."""
+
+    def execute_batch(self, batch: Sequence[Operation[T]]) -> list[BatchOutcome[T]]:
+        """Run idempotent operations, 25 per ``execute`` request."""
+        ...
+
+    def create_chat(self, title: str, member_ids: Sequence[int]) -> CreatedChat:
+        """``messages.createChat`` (never repeated blindly: it may raise OutcomeUnknownError)."""
+        ...
+
+    def search_chats(self, query: str, *, exact_title: bool = False) -> list[ChatInfo]:
+        """``messages.searchConversations`` among the organisation account's chats."""
+        ...
+
+    def get_token_owner(self) -> SferumUser:
+        """The organisation account (``users.get`` without ids)."""
+        ...

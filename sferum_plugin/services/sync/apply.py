@@ -1,0 +1,218 @@
+"""Applying a plan: record each operation, send them through ``execute`` (25 per request), record outcomes.
+
+The order makes a crash at any point harmless.  Operations are first committed as ``sending``; only then are
+they sent; their outcomes and the new known members are committed together afterwards.  A worker that dies in
+between leaves ``sending`` rows behind: the next pass reads the chat's real member list before planning it,
+which settles each of them (done if Sferum already shows the change, pending otherwise), so nothing is lost and
+nothing is sent twice on a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import attrs
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hookspecs.services import Database
+from sferum_plugin.gateway import operations
+from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS
+from sferum_plugin.gateway.errors import QuotaExceededError, SferumError, UserNotInChatError
+from sferum_plugin.gateway.operations import Operation
+from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
+from sferum_plugin.services.sync.api import ChatsApi
+from sferum_plugin.services.sync.plan import Plan
+from sferum_plugin.services.sync.queue import pause_service
+from sferum_plugin.services.sync.reasons import (
+    MAX_ATTEMPTS,
+    Verdict,
+    backoff,
+    is_ambiguous_failure,
+    reason_of,
+    verdict_of,
+)
+
+__all__ = ["Applied", "add_known", "apply_plan", "remove_known"]
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[int, int, str]  # (chat row id, Sferum user id, "add" | "remove")
+
+
+@attrs.define
+class Applied:
+    """Counts of one apply step."""
+
+    added: int = 0
+    removed: int = 0
+    failed: int = 0
+    requests: int = 0
+    quota: QuotaExceededError | None = None
+    resume_at: datetime | None = None
+
+
+def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, app_id: int, now: datetime) -> Applied:
+    """Send the plan's due differences and record every outcome."""
+    result = Applied()
+    keys: list[Key] = []
+    for chat_pk, chat in sorted(plan.chats.items()):
+        if chat.state != "active" or chat.chat_id is None:
+            continue
+        keys.extend((chat_pk, user, "add") for user in sorted(chat.diff.add))
+        keys.extend((chat_pk, user, "remove") for user in sorted(chat.diff.remove))
+    with db.session() as session:
+        _retire_obsolete(session, plan, now)
+        if keys:
+            _mark_sending(session, plan, keys, now)
+    if not keys:
+        return result
+    chat_ids = {pk: chat.chat_id for pk, chat in plan.chats.items() if chat.chat_id is not None}
+    batch: list[Operation[None]] = [
+        operations.add_chat_member(chat_ids[pk], user)
+        if action == "add"
+        else operations.remove_chat_member(chat_ids[pk], user)
+        for pk, user, action in keys
+    ]
+    outcomes = api.execute_batch(batch)
+    # An upper bound: execute_batch stops at a request that fails as a whole (a quota error, say).
+    result.requests = -(-len(batch) // EXECUTE_MAX_CALLS)
+    with db.session() as session:
+        _record(session, plan, keys, [o.error for o in outcomes], result, app_id=app_id, now=now)
+    return result
+
+
+def _retire_obsolete(session: Session, plan: Plan, now: datetime) -> None:
+    stale = []
+    for (chat_pk, user, action), op in plan.open_ops.items():
+        chat = plan.chats.get(chat_pk)
+        if chat is None or op.state == "sending":
+            continue
+        wanted = chat.needed.add if action == "add" else chat.needed.remove
+        if user not in wanted:
+            stale.append({"op_id": op.id})
+    if stale:
+        session.connection().execute(
+            update(SferumSyncOperation)
+            .where(SferumSyncOperation.id == bindparam("op_id"))
+            .values(state="obsolete", updated_at=now),
+            stale,
+        )
+
+
+def _mark_sending(session: Session, plan: Plan, keys: Sequence[Key], now: datetime) -> None:
+    reused, new = [], []
+    for chat_pk, user, action in keys:
+        op = plan.open_ops.get((chat_pk, user, action))
+        if op is not None:
+            reused.append({"op_id": op.id})
+        else:
+            new.append(
+                {"chat_pk": chat_pk, "sferum_user_id": user, "user_id": plan.user_of.get(user), "action": action,
+                 "state": "sending", "attempts": 0, "created_at": now, "updated_at": now}
+            )  # fmt: skip
+    if reused:
+        session.connection().execute(
+            update(SferumSyncOperation)
+            .where(SferumSyncOperation.id == bindparam("op_id"))
+            .values(state="sending", updated_at=now),
+            reused,
+        )
+    if new:
+        session.execute(insert(SferumSyncOperation), new)
+
+
+def _record(
+    session: Session,
+    plan: Plan,
+    keys: Sequence[Key],
+    errors: Sequence[SferumError | None],
+    result: Applied,
+    *,
+    app_id: int,
+    now: datetime,
+) -> None:
+    updates: list[dict[str, object]] = []
+    added: list[tuple[int, int]] = []
+    removed: list[tuple[int, int]] = []
+    vanished: set[int] = set()
+    unsure: set[int] = set()
+    for (chat_pk, user, action), error in zip(keys, errors, strict=True):
+        prior = plan.open_ops.get((chat_pk, user, action))
+        attempts = (prior.attempts if prior else 0) + 1
+        row: dict[str, object] = {"k_chat": chat_pk, "k_user": user, "k_action": action, "attempts": attempts,
+                                  "last_error": None, "next_attempt_at": None, "state": "done"}  # fmt: skip
+        if error is None or (action == "remove" and isinstance(error, UserNotInChatError)):
+            (added if action == "add" else removed).append((chat_pk, user))
+        else:
+            verdict = verdict_of(error)
+            row["last_error"] = reason_of(error)
+            if verdict is Verdict.PAUSE:
+                assert isinstance(error, QuotaExceededError)
+                result.quota = result.quota or error
+                row.update(state="pending", attempts=attempts - 1)
+            elif verdict is Verdict.VANISHED:
+                vanished.add(chat_pk)
+                row["state"] = "obsolete"
+            elif verdict is Verdict.FAILED:
+                row["state"] = "failed"
+                result.failed += 1
+            else:
+                if is_ambiguous_failure(error):
+                    unsure.add(chat_pk)
+                given_up = attempts >= MAX_ATTEMPTS
+                row.update(state="failed" if given_up else "pending", next_attempt_at=now + backoff(attempts))
+                result.failed += given_up
+        updates.append(row)
+    session.connection().execute(
+        update(SferumSyncOperation)
+        .where(
+            SferumSyncOperation.chat_pk == bindparam("k_chat"),
+            SferumSyncOperation.sferum_user_id == bindparam("k_user"),
+            SferumSyncOperation.action == bindparam("k_action"),
+            SferumSyncOperation.state == "sending",
+        )
+        .values(updated_at=now),
+        updates,
+    )
+    add_known(session, added)
+    remove_known(session, removed)
+    result.added += len(added)
+    result.removed += len(removed)
+    if unsure:
+        session.execute(update(SferumChat).where(SferumChat.id.in_(sorted(unsure))).values(needs_verify=True))
+    if vanished:
+        logger.warning("chats vanished from Sferum: rows %s", sorted(vanished))
+        session.execute(
+            update(SferumChat)
+            .where(SferumChat.id.in_(sorted(vanished)))
+            .values(state="vanished", error="Чат удалён в Сферуме.")
+        )
+    if result.quota is not None:
+        # The pause is measured on our own clock (retry_after), so a skewed clock cannot shorten or stretch it.
+        result.resume_at = now + timedelta(seconds=result.quota.retry_after)
+        pause_service(session, app_id, result.resume_at, reason_of(result.quota))
+
+
+def add_known(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
+    """Record that the Sferum users are members of the chats (``(chat row id, user)`` pairs)."""
+    if not pairs:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(SferumChatMember).on_conflict_do_nothing()
+    session.execute(statement, [{"chat_pk": pk, "sferum_user_id": user} for pk, user in pairs])
+
+
+def remove_known(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
+    """Record that the Sferum users are no longer members of the chats."""
+    if not pairs:
+        return
+    session.connection().execute(
+        delete(SferumChatMember).where(
+            SferumChatMember.chat_pk == bindparam("k_chat"), SferumChatMember.sferum_user_id == bindparam("k_user")
+        ),
+        [{"k_chat": pk, "k_user": user} for pk, user in pairs],
+    )

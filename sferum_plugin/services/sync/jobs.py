@@ -1,0 +1,60 @@
+"""The service's background jobs (``lms_background_jobs``) and the runner the CLI shares with them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from hookspecs.services import Host
+from hookspecs.types import JobContext
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.models import SferumSyncPass
+from sferum_plugin.services import connection
+from sferum_plugin.services.sync.worker import PassOptions, PassReport, run_pass
+from sferum_plugin.settings import SferumSettings
+
+__all__ = ["QUEUE_INTERVAL", "full_pass_due", "run_for_host", "sync_full", "sync_queue"]
+
+logger = logging.getLogger(__name__)
+
+QUEUE_INTERVAL = timedelta(seconds=10)
+"""How often queued requests are served: the «within seconds» of issue 5."""
+
+
+def run_for_host(
+    host: Host, *, full: bool = False, dry_run: bool = False, chat_pks: tuple[int, ...] | None = None
+) -> PassReport | None:
+    """Run one pass with the module's settings (``None`` while the module is not configured)."""
+    settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
+    if settings is None:
+        return None
+    options = PassOptions(full=full, dry_run=dry_run, chat_pks=chat_pks, strict=settings.sync_strict)
+    now = host.clock.now()
+    if dry_run:
+        return run_pass(host.db, host.directory, None, app_id=settings.app_id, now=now, options=options)
+    with connection.http_client(settings) as http:
+        client = connection.org_client(settings, http)
+        return run_pass(host.db, host.directory, client, app_id=settings.app_id, now=now, options=options)
+
+
+def full_pass_due(host: Host, interval: timedelta, now: datetime) -> bool:
+    """Whether the last full pass started more than ``interval`` ago (or never ran)."""
+    with host.db.session() as session:
+        last = session.scalar(select(func.max(SferumSyncPass.started_at)).where(SferumSyncPass.kind == "full"))
+    return last is None or now - last >= interval
+
+
+def sync_queue(context: JobContext) -> None:
+    """Serve queued requests and chats that need work (creation, retries, reconciliation)."""
+    run_for_host(context.host)
+
+
+def sync_full(context: JobContext) -> None:
+    """Re-derive every chat and verify Sferum's member lists, at the configured interval."""
+    settings = SferumSettings.from_stored(context.host.settings.get(MODULE_NAME))
+    if settings is None:
+        return
+    if full_pass_due(context.host, timedelta(minutes=settings.sync_interval_minutes), context.now):
+        run_for_host(context.host, full=True)

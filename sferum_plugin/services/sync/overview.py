@@ -1,0 +1,120 @@
+"""What the «Синхронизация чатов» page shows: per chat state and counts, failures, the pause, the pass history."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import attrs
+from sqlalchemy import func, select
+
+from hookspecs.services import Host
+from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation, SferumSyncPass
+from sferum_plugin.services.sync.plan import make_plan
+from sferum_plugin.services.sync.queue import service_row
+
+__all__ = ["ChatOverview", "FailedOperation", "SyncOverview", "sync_overview"]
+
+
+@attrs.frozen
+class FailedOperation:
+    """An operation shown to admins: who, what, why, how often, when next."""
+
+    sferum_user_id: int
+    user_id: int | None
+    action: str
+    state: str
+    attempts: int
+    reason: str | None
+    next_attempt_at: object
+
+
+@attrs.frozen
+class ChatOverview:
+    """One row of the page."""
+
+    pk: int
+    kind: str
+    target: str
+    title: str
+    state: str
+    error: str | None
+    in_sferum: int
+    desired: int
+    waiting: int
+    last_synced_at: object
+    pending: int
+    problems: tuple[FailedOperation, ...]
+
+
+@attrs.frozen
+class SyncOverview:
+    """The whole page."""
+
+    chats: tuple[ChatOverview, ...]
+    paused_until: object
+    pause_reason: str | None
+    passes: tuple[SferumSyncPass, ...]
+
+
+def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview:
+    """Read everything the page shows, in a fixed number of queries."""
+    with host.db.session() as session:
+        chats = session.scalars(select(SferumChat).where(SferumChat.app_id == app_id).order_by(SferumChat.id)).all()
+        pks = [chat.id for chat in chats]
+        service = service_row(session, app_id)
+        in_sferum = dict(
+            session.execute(
+                select(SferumChatMember.chat_pk, func.count())
+                .where(SferumChatMember.chat_pk.in_(pks))
+                .group_by(SferumChatMember.chat_pk)
+            ).all()
+        )
+        ops = session.scalars(
+            select(SferumSyncOperation).where(
+                SferumSyncOperation.chat_pk.in_(pks), SferumSyncOperation.state.in_(("pending", "sending", "failed"))
+            )
+        ).all()
+        plan = make_plan(session, host.directory, app_id=app_id, chat_pks=pks, org_user_id=service.org_user_id,
+                         strict=False, now=host.clock.now())  # fmt: skip
+        passes = session.scalars(select(SferumSyncPass).order_by(SferumSyncPass.id.desc()).limit(history)).all()
+        for row in (*chats, *passes):
+            session.expunge(row)
+        paused_until, pause_reason = service.paused_until, service.pause_reason
+    pending: Counter[int] = Counter(op.chat_pk for op in ops if op.state != "failed")
+    problems: dict[int, list[FailedOperation]] = defaultdict(list)
+    for op in ops:
+        if op.state == "failed" or op.last_error:
+            problems[op.chat_pk].append(
+                FailedOperation(
+                    op.sferum_user_id, op.user_id, op.action, op.state, op.attempts, op.last_error, op.next_attempt_at
+                )
+            )
+    groups = host.directory.groups([c.target_id for c in chats if c.kind == "group" and c.target_id is not None])
+    units = host.directory.units([c.target_id for c in chats if c.kind == "unit" and c.target_id is not None])
+    rows: list[ChatOverview] = []
+    for chat in chats:
+        target = (
+            groups.get(chat.target_id or 0, "")
+            if chat.kind == "group"
+            else units.get(chat.target_id or 0, "")
+            if chat.kind == "unit"
+            else ""
+        )
+        planned = plan.chats.get(chat.id)
+        rows.append(
+            ChatOverview(
+                pk=chat.id,
+                kind=chat.kind,
+                target=target,
+                title=chat.title,
+                state=chat.state,
+                error=chat.error,
+                in_sferum=in_sferum.get(chat.id, 0),
+                desired=len(planned.desired.members) if planned else 0,
+                waiting=len(planned.desired.waiting) if planned else 0,
+                last_synced_at=chat.last_synced_at,
+                pending=pending[chat.id],
+                problems=tuple(problems[chat.id]),
+            )
+        )
+    return SyncOverview(chats=tuple(rows), paused_until=paused_until, pause_reason=pause_reason, passes=tuple(passes))

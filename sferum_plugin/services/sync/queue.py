@@ -1,0 +1,126 @@
+"""The durable queue of sync requests, the chat leases, and the service-wide quota pause.
+
+Notifications from the host only write a row here (quick, no HTTP); a worker takes them later.  Requests are
+coalesced by scope.  Chats are claimed with a lease in one short ``UPDATE``: on PostgreSQL the candidate rows are
+picked with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never wait for each other and never claim the same
+chat; SQLite serializes writers, so the same ``UPDATE ... WHERE lease_until < now`` is atomic there as well.
+A lease that runs out (a crashed worker) frees the chat for the next worker, which reconciles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sferum_plugin.models import SferumChat, SferumSyncRequest, SferumSyncService
+
+__all__ = [
+    "CLAIMABLE_STATES",
+    "claim_chats",
+    "enqueue",
+    "finish_requests",
+    "pause_service",
+    "pending_requests",
+    "release_chats",
+    "service_row",
+]
+
+CLAIMABLE_STATES = ("creating", "unknown", "active")
+"""Chats a worker may take: to create, to reconcile, or to sync."""
+
+
+def enqueue(session: Session, scopes: Iterable[str], now: datetime) -> None:
+    """Ask for a sync of ``scopes`` (``"all"``, ``"chat:<pk>"``, ``"group:<id>"``, ``"unit:<id>"``,
+    ``"student:<id>"``, ``"employee:<id>"``); a scope already queued only has its time moved."""
+    rows = [{"scope": scope, "requested_at": now} for scope in dict.fromkeys(scopes)]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(SferumSyncRequest)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SferumSyncRequest.scope], set_={"requested_at": statement.excluded.requested_at}
+    )
+    session.execute(statement, rows)
+
+
+def pending_requests(session: Session) -> dict[str, datetime]:
+    """Every queued scope with the time it was (last) requested."""
+    return dict(session.execute(select(SferumSyncRequest.scope, SferumSyncRequest.requested_at)).all())
+
+
+def finish_requests(session: Session, taken: Mapping[str, datetime]) -> None:
+    """Delete the requests a pass has served, unless they were requested again meanwhile."""
+    if not taken:
+        return
+    statement = delete(SferumSyncRequest).where(
+        SferumSyncRequest.scope == bindparam("s"), SferumSyncRequest.requested_at == bindparam("r")
+    )
+    session.connection().execute(statement, [{"s": scope, "r": at} for scope, at in taken.items()])
+
+
+def claim_chats(
+    session: Session,
+    *,
+    app_id: int,
+    holder: str,
+    now: datetime,
+    until: datetime,
+    pks: Sequence[int] | None = None,
+) -> list[int]:
+    """Lease the free chats among ``pks`` (every claimable chat when ``None``) to ``holder``; returns their ids."""
+    candidates = select(SferumChat.id).where(
+        SferumChat.app_id == app_id,
+        SferumChat.state.in_(CLAIMABLE_STATES),
+        or_(SferumChat.lease_until.is_(None), SferumChat.lease_until < now, SferumChat.lease_holder == holder),
+    )
+    if pks is not None:
+        if not pks:
+            return []
+        candidates = candidates.where(SferumChat.id.in_(list(pks)))
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(SferumChat)
+        .where(SferumChat.id.in_(candidates))
+        .values(lease_holder=holder, lease_until=until)
+        .returning(SferumChat.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.scalars(statement).all())
+
+
+def release_chats(session: Session, pks: Iterable[int], holder: str) -> None:
+    """Give back the leases ``holder`` holds on ``pks``."""
+    ids = list(pks)
+    if ids:
+        session.execute(
+            update(SferumChat)
+            .where(SferumChat.id.in_(ids), SferumChat.lease_holder == holder)
+            .values(lease_holder=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def service_row(session: Session, app_id: int) -> SferumSyncService:
+    """The service's row for the organisation (created on first use)."""
+    row = session.get(SferumSyncService, app_id)
+    if row is None:
+        # Two workers may start at once: insert-or-ignore, then read whichever row won.
+        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(module.insert(SferumSyncService).values(app_id=app_id).on_conflict_do_nothing())
+        row = session.get(SferumSyncService, app_id)
+    assert row is not None
+    return row
+
+
+def pause_service(session: Session, app_id: int, until: datetime, reason: str) -> None:
+    """Stop every sync of the organisation until ``until`` (a quota error: 9 or 29)."""
+    row = service_row(session, app_id)
+    if row.paused_until is None or row.paused_until < until:
+        row.paused_until = until
+        row.pause_reason = reason

@@ -1,0 +1,34 @@
+"""Host notifications → durable sync requests (quick: one INSERT, no Sferum request, no directory query)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hookspecs.services import Host
+from hookspecs.types import MembershipChange, PersonKind, PersonStatusChange
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.services.sync.queue import enqueue
+
+__all__ = ["on_memberships_changed", "on_people_status_changed", "request_sync"]
+
+
+def on_people_status_changed(host: Host, changes: Sequence[PersonStatusChange]) -> None:
+    """Enrolled, expelled, hired, dismissed: queue the person (resolved to chats by the worker)."""
+    request_sync(host, [f"{change.kind.value}:{change.person_id}" for change in changes])
+
+
+def on_memberships_changed(host: Host, changes: Sequence[MembershipChange]) -> None:
+    """Moved between groups or units: queue both the old and the new container."""
+    scopes: list[str] = []
+    for change in changes:
+        prefix = "group" if change.kind == PersonKind.STUDENT else "unit"
+        scopes.extend(f"{prefix}:{cid}" for cid in (change.old_container_id, change.new_container_id) if cid)
+        scopes.append(f"{change.kind.value}:{change.person_id}")
+    request_sync(host, scopes)
+
+
+def request_sync(host: Host, scopes: Sequence[str]) -> None:
+    """Queue ``scopes`` (coalesced with requests already queued); nothing while the module's tables are absent."""
+    if scopes and host.settings.is_installed(MODULE_NAME):
+        with host.db.session() as session:
+            enqueue(session, scopes, host.clock.now())

@@ -1,0 +1,282 @@
+"""One pass of the membership sync service: take requests, lease chats, create, verify, plan, apply, record.
+
+A *queue* pass (every few seconds) serves the queued requests and the chats that need work (to create, to
+reconcile, to verify after an ambiguous failure, with retries due); it plans against the known state, so a pass
+with no changes makes no Sferum request at all.  A *full* pass re-derives every chat and reads every real
+member list first (drift repair).  A *dry run* plans without leases, requests or writes and returns the preview.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import attrs
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from hookspecs.services import Database, Directory
+from sferum_plugin.gateway.errors import SferumError
+from sferum_plugin.models import (
+    ProfileEvent,
+    SferumChat,
+    SferumChatMember,
+    SferumSyncOperation,
+    SferumSyncPass,
+)
+from sferum_plugin.services.sync.api import ChatsApi
+from sferum_plugin.services.sync.apply import add_known, apply_plan
+from sferum_plugin.services.sync.creation import realize_chat
+from sferum_plugin.services.sync.diff import MembershipDiff
+from sferum_plugin.services.sync.plan import make_plan
+from sferum_plugin.services.sync.queue import (
+    claim_chats,
+    finish_requests,
+    pause_service,
+    pending_requests,
+    release_chats,
+    service_row,
+)
+from sferum_plugin.services.sync.reasons import reason_of
+from sferum_plugin.services.sync.scope import active_chats, chats_in_scope, requeue_missed
+from sferum_plugin.services.sync.verify import read_member_lists
+
+__all__ = ["PassOptions", "PassReport", "run_pass"]
+
+logger = logging.getLogger(__name__)
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@attrs.frozen
+class PassOptions:
+    """How to run a pass.
+
+    :param full: re-derive every chat and verify Sferum's real member lists.
+    :param dry_run: only plan; return what would be added and removed.
+    :param chat_pks: limit the pass to these chat rows.
+    :param strict: remove every member that is not desired (except the owner and the organisation account).
+    :param lease: how long a worker holds the chats it took (a crashed worker's chats are free after that).
+    :param holder: this worker's name in the leases.
+    """
+
+    full: bool = False
+    dry_run: bool = False
+    chat_pks: tuple[int, ...] | None = None
+    strict: bool = False
+    lease: timedelta = timedelta(minutes=10)
+    holder: str = attrs.field(factory=_holder)
+
+
+@attrs.define
+class PassReport:
+    """What a pass did (or, for a dry run, would do)."""
+
+    kind: str
+    chats: int = 0
+    created: int = 0
+    verified: int = 0
+    added: int = 0
+    removed: int = 0
+    failed: int = 0
+    requests: int = 0
+    paused_until: datetime | None = None
+    preview: dict[int, MembershipDiff] = attrs.field(factory=dict)
+    note: str | None = None
+
+
+def run_pass(
+    db: Database,
+    directory: Directory,
+    api: ChatsApi | None,
+    *,
+    app_id: int,
+    now: datetime,
+    options: PassOptions | None = None,
+) -> PassReport:
+    """Run one pass; ``api`` may be ``None`` for a dry run (which never calls Sferum)."""
+    options = options or PassOptions()
+    kind = "dry-run" if options.dry_run else "full" if options.full else "queue"
+    report = PassReport(kind=kind)
+    with db.session() as session:
+        service = service_row(session, app_id)
+        if service.paused_until is not None and service.paused_until > now and not options.dry_run:
+            report.paused_until = service.paused_until
+            return report
+        org_user_id = service.org_user_id
+        taken = {} if options.dry_run else pending_requests(session)
+        events = (
+            []
+            if options.dry_run
+            else list(session.scalars(select(ProfileEvent.id).where(ProfileEvent.processed_at.is_(None))))
+        )
+        scope = chats_in_scope(
+            session,
+            directory,
+            app_id,
+            taken=taken,
+            profile_events=bool(events),
+            now=now,
+            chat_pks=options.chat_pks,
+            everything=options.full or options.dry_run,
+        )
+        if options.dry_run:
+            pks = active_chats(session, app_id, scope)
+        else:
+            pks = claim_chats(
+                session, app_id=app_id, holder=options.holder, now=now, until=now + options.lease, pks=scope
+            )
+            requeue_missed(session, app_id, scope, pks, now)
+    if options.dry_run:
+        with db.session() as session:
+            plan = make_plan(session, directory, app_id=app_id, chat_pks=pks, org_user_id=org_user_id,
+                             strict=options.strict, now=now)  # fmt: skip
+        report.chats = len(plan.chats)
+        report.preview = {pk: chat.needed for pk, chat in plan.chats.items() if not chat.needed.empty}
+        return report
+    assert api is not None, "a pass that is not a dry run needs Sferum"
+    try:
+        if pks:
+            try:
+                _work(db, directory, api, app_id=app_id, pks=pks, org_user_id=org_user_id, options=options,
+                      now=now, report=report)  # fmt: skip
+            except SferumError as error:
+                # A read the pass depends on failed (users.get, say): leave the requests queued, try next time.
+                logger.warning("sync pass (%s) stopped: %s", kind, error)
+                report.note = reason_of(error)
+                return report
+        with db.session() as session:
+            finish_requests(session, taken)
+            if events and report.paused_until is None:
+                session.execute(update(ProfileEvent).where(ProfileEvent.id.in_(events)).values(processed_at=now))
+            if pks:
+                session.execute(update(SferumChat).where(SferumChat.id.in_(pks)).values(last_synced_at=now))
+            session.add(
+                SferumSyncPass(kind=kind, started_at=now, finished_at=now, chats=len(pks), added=report.added,
+                               removed=report.removed, failed=report.failed, created=report.created,
+                               requests=report.requests)
+            )  # fmt: skip
+    finally:
+        with db.session() as session:
+            release_chats(session, pks, options.holder)
+    if report.added or report.removed or report.created or report.failed:
+        logger.info("sync pass (%s): %s", kind, report)
+    return report
+
+
+def _work(
+    db: Database,
+    directory: Directory,
+    api: ChatsApi,
+    *,
+    app_id: int,
+    pks: list[int],
+    org_user_id: int | None,
+    options: PassOptions,
+    now: datetime,
+    report: PassReport,
+) -> None:
+    report.chats = len(pks)
+    if org_user_id is None:
+        org_user_id = api.get_token_owner().id
+        report.requests += 1
+        with db.session() as session:
+            service_row(session, app_id).org_user_id = org_user_id
+    with db.session() as session:
+        states = dict(session.execute(select(SferumChat.id, SferumChat.state).where(SferumChat.id.in_(pks))).all())
+    to_create = [pk for pk in pks if states.get(pk) in ("creating", "unknown")]
+    if to_create:
+        with db.session() as session:
+            creating = make_plan(session, directory, app_id=app_id, chat_pks=to_create, org_user_id=org_user_id,
+                                 strict=options.strict, now=now)  # fmt: skip
+        for pk in to_create:
+            realized = realize_chat(db, api, pk, desired=creating.chats[pk].desired.members,
+                                    org_user_id=org_user_id, now=now)  # fmt: skip
+            report.requests += realized.requests
+            report.created += realized.created
+            if realized.quota is not None:
+                until = now + timedelta(seconds=realized.quota.retry_after)
+                _pause(db, app_id, until, reason_of(realized.quota), report)
+                return
+    skip = _verify(db, api, pks, full=options.full, now=now, report=report)
+    with db.session() as session:
+        plan = make_plan(session, directory, app_id=app_id, chat_pks=[pk for pk in pks if pk not in skip],
+                         org_user_id=org_user_id, strict=options.strict, now=now)  # fmt: skip
+    applied = apply_plan(db, api, plan, app_id=app_id, now=now)
+    report.added += applied.added
+    report.removed += applied.removed
+    report.failed += applied.failed
+    report.requests += applied.requests
+    if applied.quota is not None:
+        report.paused_until = applied.resume_at
+
+
+def _pause(db: Database, app_id: int, until: datetime, reason: str, report: PassReport) -> None:
+    with db.session() as session:
+        pause_service(session, app_id, until, reason)
+    report.paused_until = until
+
+
+def _verify(db: Database, api: ChatsApi, pks: list[int], *, full: bool, now: datetime, report: PassReport) -> set[int]:
+    """Read the real member lists the pass needs; returns chats to leave alone this pass (could not be read)."""
+
+    with db.session() as session:
+        sending = set(
+            session.scalars(
+                select(SferumSyncOperation.chat_pk)
+                .where(SferumSyncOperation.chat_pk.in_(pks), SferumSyncOperation.state == "sending")
+                .distinct()
+            )
+        )
+        rows = session.execute(
+            select(SferumChat.id, SferumChat.chat_id, SferumChat.needs_verify).where(
+                SferumChat.id.in_(pks), SferumChat.state == "active"
+            )
+        ).all()
+    wanted = {
+        row.id: row.chat_id
+        for row in rows
+        if row.chat_id is not None and (full or row.needs_verify or row.id in sending)
+    }
+    if not wanted:
+        return set()
+    lists = read_member_lists(api, wanted)
+    report.requests += lists.requests
+    report.verified += len(lists.members)
+    with db.session() as session:
+        verified = sorted(lists.members)
+        if verified:
+            session.execute(delete(SferumChatMember).where(SferumChatMember.chat_pk.in_(verified)))
+            add_known(session, [(pk, user) for pk in verified for user in sorted(lists.members[pk])])
+            session.execute(
+                update(SferumChat).where(SferumChat.id.in_(verified)).values(needs_verify=False, last_verified_at=now)
+            )
+            _settle_sending(session, lists.members, now)
+        if lists.vanished:
+            session.execute(
+                update(SferumChat)
+                .where(SferumChat.id.in_(sorted(lists.vanished)))
+                .values(state="vanished", error="Чат удалён в Сферуме.")
+            )
+    return set(lists.unreadable) | lists.vanished
+
+
+def _settle_sending(session: Session, members: Mapping[int, set[int]], now: datetime) -> None:
+    """Operations a crashed worker sent: the real list says whether they took effect."""
+    ops = session.scalars(
+        select(SferumSyncOperation).where(
+            SferumSyncOperation.chat_pk.in_(sorted(members)), SferumSyncOperation.state == "sending"
+        )
+    ).all()
+    for op in ops:
+        present = op.sferum_user_id in members[op.chat_pk]
+        took_effect = present if op.action == "add" else not present
+        op.state = "done" if took_effect else "pending"
+        op.attempts += 1
+        op.updated_at = now

@@ -1,0 +1,187 @@
+"""Chat pages: «Создать чат в Сферум» (group, unit or custom chat with a people picker), bulk creation for
+administrators with its progress, re-creating a vanished chat, and the Чаты section's list."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from hookspecs.services import Host
+from hookspecs.types import Action, ChatSummary, HttpRequest, HttpResponse, Page, PersonKind, Route, Viewer
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.gateway.errors import SferumError
+from sferum_plugin.i18n import gettext
+from sferum_plugin.models import SferumChat
+from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
+from sferum_plugin.rendering import render
+from sferum_plugin.services import chats, connection
+from sferum_plugin.settings import SferumSettings
+from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+
+__all__ = ["ROUTES", "chat_list", "section_actions"]
+
+logger = logging.getLogger(__name__)
+
+_CREATE_RIGHTS = (CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_CREATE_CUSTOM, CHATS_MANAGE)
+
+
+def section_actions(viewer: Viewer, host: Host) -> list[Action] | None:
+    """«Создать чат в Сферум» on the host's Чаты page, for viewers who may create some chat."""
+    if not any(viewer.can(code) for code in _CREATE_RIGHTS):
+        return None
+    url = host.urls.for_route(MODULE_NAME, "chat_new")
+    return [Action(label=gettext(viewer.locale, "Создать чат в Сферум"), url=url, style="primary")]
+
+
+def chat_list(viewer: Viewer, host: Host) -> list[ChatSummary]:
+    """The viewer's Sferum chats for the Чаты section (empty while the module is not configured)."""
+    settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
+    if settings is None:
+        return []
+    found = chats.viewer_chats(host, viewer, app_id=settings.app_id, web_url=settings.web_url)
+    label = gettext(viewer.locale, "Открыть в Сферум")
+    return [ChatSummary(id=c.id, title=c.title, kind=c.kind, url=c.url, open_label=label) for c in found]
+
+
+def _choices(request: HttpRequest) -> tuple[dict[int, str], dict[int, str]]:
+    """Groups and units the viewer may create a chat for."""
+    viewer, directory = viewer_of(request), request.host.directory
+    groups, units = directory.groups(), directory.units()
+    if viewer.can(CHATS_MANAGE):
+        return dict(groups), dict(units)
+    mine_groups: dict[int, str] = {}
+    mine_units: dict[int, str] = {}
+    if viewer.employee_id is not None:
+        if viewer.can(CHATS_CREATE_GROUP):
+            staff = directory.group_staff(list(groups))
+            mine_groups = {g: t for g, t in groups.items() if any(p.id == viewer.employee_id for p in staff.get(g, ()))}
+        if viewer.can(CHATS_CREATE_UNIT):
+            me = directory.people(PersonKind.EMPLOYEE, [viewer.employee_id]).get(viewer.employee_id)
+            if me is not None and me.unit_id is not None and me.unit_id in units:
+                mine_units = {me.unit_id: units[me.unit_id]}
+    return mine_groups, mine_units
+
+
+def new_chat(request: HttpRequest) -> Page | HttpResponse:
+    """GET: the form (with people search for a custom chat); POST: record the chat and create it in Sferum."""
+    viewer, host, locale = viewer_of(request), request.host, locale_of(request)
+    settings = settings_of(request)
+    back = host.urls.host_page("chats")
+    if settings is None:
+        return message_page(request, "Чаты Сферум", "Модуль ещё не настроен: обратитесь к администратору.",
+                            status=409, back_url=back)  # fmt: skip
+    groups, units = _choices(request)
+    error = ""
+    if request.method == "POST":
+        kind = request.form.get("kind", "")
+        raw_target = request.form.get(f"{kind}_id", "")
+        target = int(raw_target) if raw_target.isdigit() else None
+        members = [int(v) for v in request.form_lists.get("members", ()) if v.isdigit()]
+        try:
+            made = chats.request_chat(host, viewer, app_id=settings.app_id, kind=kind, target_id=target,
+                                      title=request.form.get("title", ""), member_user_ids=members)  # fmt: skip
+        except chats.ChatRefused as refused:
+            error = gettext(locale, refused.reason)
+        else:
+            if not made.existed:
+                try:
+                    with connection.http_client(settings) as http:
+                        chats.create_now(host, connection.org_client(settings, http), made.chat_pk,
+                                         app_id=settings.app_id)  # fmt: skip
+                except SferumError as failure:  # the worker retries; the page says what state the chat is in
+                    logger.warning("creating chat row %s: %s", made.chat_pk, failure)
+            return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=made.chat_pk))
+    query = request.args.get("q", "").strip()
+    found = host.directory.search_people(query, limit=20) if len(query) >= 2 else []
+    body = render(
+        "chats_new.html", locale, groups=sorted(groups.items(), key=lambda i: i[1]),
+        units=sorted(units.items(), key=lambda i: i[1]), can_custom=viewer.can(CHATS_CREATE_CUSTOM),
+        query=query, found=[p for p in found if p.user_id is not None], error=error,
+        form=request.form, csrf_field=request.csrf_field, csrf_token=request.csrf_token,
+        action=host.urls.for_route(MODULE_NAME, "chat_new"), back_url=back, title_max=chats.TITLE_MAX,
+    )  # fmt: skip
+    return Page(title=gettext(locale, "Создать чат в Сферум"), body_html=body, status=400 if error else 200)
+
+
+def _chat_row(request: HttpRequest, chat_pk: str) -> SferumChat | None:
+    settings = settings_of(request)
+    if settings is None or not chat_pk.isdigit():
+        return None
+    with request.host.db.session() as session:
+        chat = session.get(SferumChat, int(chat_pk))
+        if chat is None or chat.app_id != settings.app_id:
+            return None
+        session.expunge(chat)
+        return chat
+
+
+def chat_view(request: HttpRequest) -> Page:
+    """One chat's state: being created, ready (with the «Открыть в Сферум» link), vanished or failed."""
+    viewer, locale = viewer_of(request), locale_of(request)
+    chat = _chat_row(request, request.path_params.get("chat_pk", ""))
+    settings = settings_of(request)
+    back = request.host.urls.host_page("chats")
+    if chat is None or settings is None or (chat.created_by != viewer.user_id and not viewer.can(CHATS_MANAGE)):
+        return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
+    body = render(
+        "chats_view.html", locale, chat=chat, url=chats.chat_url(settings.web_url, chat) if chat.chat_id else "",
+        can_manage=viewer.can(CHATS_MANAGE), csrf_field=request.csrf_field, csrf_token=request.csrf_token,
+        recreate_url=request.host.urls.for_route(MODULE_NAME, "chat_recreate", chat_pk=chat.id), back_url=back,
+    )  # fmt: skip
+    return Page(title=chat.title, body_html=body)
+
+
+def recreate_chat(request: HttpRequest) -> Page | HttpResponse:
+    """Mark a vanished chat for creation again (the worker creates it within seconds)."""
+    chat = _chat_row(request, request.path_params.get("chat_pk", ""))
+    back = request.host.urls.for_route(MODULE_NAME, "sync_admin")
+    if chat is None or not chats.recreate(request.host, chat.id, request.host.clock.now()):
+        return message_page(request, "Чаты Сферум", "Этот чат нельзя создать заново.", status=409, back_url=back)
+    return HttpResponse.redirect(request.host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id))
+
+
+def bulk_create(request: HttpRequest) -> Page | HttpResponse:
+    """Administrators: chats for many groups at once (all groups, or those whose title starts with a prefix)."""
+    viewer, host, locale = viewer_of(request), request.host, locale_of(request)
+    settings = settings_of(request)
+    progress = host.urls.for_route(MODULE_NAME, "chats_bulk")
+    if settings is None:
+        return message_page(request, "Чаты Сферум", "Модуль ещё не настроен: обратитесь к администратору.",
+                            status=409, back_url=host.urls.host_page("chats"))  # fmt: skip
+    groups = host.directory.groups()
+    if request.method == "POST":
+        chosen = [int(v) for v in request.form_lists.get("group_ids", ()) if v.isdigit() and int(v) in groups]
+        prefix = request.form.get("prefix", "").strip().casefold()
+        if prefix:
+            chosen += [gid for gid, title in groups.items() if title.casefold().startswith(prefix)]
+        chats.request_group_chats(host, viewer, app_id=settings.app_id, group_ids=sorted(set(chosen)))
+        return HttpResponse.redirect(progress)
+    with host.db.session() as session:
+        rows = session.execute(
+            select(SferumChat.target_id, SferumChat.state, SferumChat.error).where(
+                SferumChat.app_id == settings.app_id, SferumChat.kind == "group"
+            )
+        ).all()
+    states = {row.target_id: (row.state, row.error) for row in rows}
+    counts: dict[str, int] = {}
+    for state, _ in states.values():
+        counts[state] = counts.get(state, 0) + 1
+    from sferum_plugin.views.sync_admin import STATE_LABELS
+
+    body = render(
+        "chats_bulk.html", locale, groups=sorted(groups.items(), key=lambda i: i[1]), states=states, counts=counts,
+        total=len(states), state_labels=STATE_LABELS, csrf_field=request.csrf_field,
+        csrf_token=request.csrf_token, action=progress,
+    )  # fmt: skip
+    return Page(title=gettext(locale, "Чаты учебных групп в Сферум"), body_html=body, menu_key="sferum.sync")
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(rule="chats/new", endpoint="chat_new", handler=new_chat, methods=("GET", "POST")),
+    Route(rule="chats/<chat_pk>", endpoint="chat_view", handler=chat_view),
+    Route(rule="chats/<chat_pk>/recreate", endpoint="chat_recreate", handler=recreate_chat, methods=("POST",),
+          permission=CHATS_MANAGE),
+    Route(rule="chats-bulk", endpoint="chats_bulk", handler=bulk_create, methods=("GET", "POST"),
+          permission=CHATS_MANAGE),
+)  # fmt: skip

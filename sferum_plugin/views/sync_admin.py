@@ -1,0 +1,75 @@
+"""The «Синхронизация чатов» page: per chat state and counts, failures with reasons, the pause, «Синхронизировать
+сейчас», a dry-run preview of the next pass, and the history of passes."""
+
+from __future__ import annotations
+
+from hookspecs.types import HttpRequest, HttpResponse, Page, Route
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.i18n import N_, gettext
+from sferum_plugin.models import ProfileLink
+from sferum_plugin.permissions import CHATS_MANAGE
+from sferum_plugin.rendering import render
+from sferum_plugin.services.sync import run_pass
+from sferum_plugin.services.sync.overview import sync_overview
+from sferum_plugin.services.sync.triggers import request_sync
+from sferum_plugin.services.sync.worker import PassOptions
+from sferum_plugin.views._common import locale_of, message_page, settings_of
+
+__all__ = ["KIND_LABELS", "PASS_KIND_LABELS", "ROUTES", "STATE_LABELS"]
+
+KIND_LABELS = {"group": N_("учебная группа"), "unit": N_("подразделение"), "custom": N_("выбранные пользователи")}
+STATE_LABELS = {
+    "creating": N_("создаётся"),
+    "unknown": N_("создание не подтверждено, проверяется"),
+    "active": N_("работает"),
+    "vanished": N_("удалён в Сферуме"),
+    "failed": N_("не создан"),
+}
+PASS_KIND_LABELS = {"queue": N_("по уведомлениям"), "full": N_("полная сверка")}
+
+
+def sync_page(request: HttpRequest) -> Page:
+    """The page; ``?preview=1`` adds what the next pass would add and remove (a dry run: no Sferum request)."""
+    host, locale = request.host, locale_of(request)
+    settings = settings_of(request)
+    if settings is None:
+        return message_page(request, "Синхронизация чатов", "Модуль ещё не настроен: обратитесь к администратору.",
+                            status=409, back_url=host.urls.host_page("modules"))  # fmt: skip
+    overview = sync_overview(host, app_id=settings.app_id)
+    preview = None
+    if request.args.get("preview"):
+        report = run_pass(host.db, host.directory, None, app_id=settings.app_id, now=host.clock.now(),
+                          options=PassOptions(dry_run=True, strict=settings.sync_strict))  # fmt: skip
+        with host.db.session() as session:
+            names = {
+                link.sferum_user_id: link.display_name or f"id{link.sferum_user_id}"
+                for link in session.query(ProfileLink).filter(ProfileLink.app_id == settings.app_id)
+            }
+        titles = {chat.pk: chat.title for chat in overview.chats}
+        preview = [
+            (titles.get(pk, str(pk)), sorted(names.get(u, f"id{u}") for u in diff.add),
+             sorted(names.get(u, f"id{u}") for u in diff.remove))
+            for pk, diff in sorted(report.preview.items())
+        ]  # fmt: skip
+    body = render(
+        "sync_admin.html", locale, chats=overview.chats, passes=overview.passes, paused_until=overview.paused_until,
+        pause_reason=overview.pause_reason, preview=preview, kinds=KIND_LABELS, states=STATE_LABELS,
+        pass_kinds=PASS_KIND_LABELS, csrf_field=request.csrf_field, csrf_token=request.csrf_token,
+        sync_url=host.urls.for_route(MODULE_NAME, "sync_now"),
+        preview_url=host.urls.for_route(MODULE_NAME, "sync_admin") + "?preview=1",
+        bulk_url=host.urls.for_route(MODULE_NAME, "chats_bulk"),
+        chat_url=lambda pk: host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=pk),
+    )  # fmt: skip
+    return Page(title=gettext(locale, "Синхронизация чатов"), body_html=body, menu_key="sferum.sync")
+
+
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """«Синхронизировать сейчас»: queue a full re-derivation; the queue job serves it within seconds."""
+    request_sync(request.host, ["all"])
+    return HttpResponse.redirect(request.host.urls.for_route(MODULE_NAME, "sync_admin"))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(rule="sync", endpoint="sync_admin", handler=sync_page, permission=CHATS_MANAGE),
+    Route(rule="sync/now", endpoint="sync_now", handler=sync_now, methods=("POST",), permission=CHATS_MANAGE),
+)

@@ -1,0 +1,182 @@
+"""The chat backend hooks, notifications, jobs, pages and the ``sferum sync`` command, against a served sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from hookspecs.types import (
+    HttpRequest,
+    HttpResponse,
+    JobContext,
+    MembershipChange,
+    Page,
+    Person,
+    PersonKind,
+    PersonStatus,
+    PersonStatusChange,
+    Viewer,
+)
+from sferum_plugin import plugin
+from sferum_plugin.models import ProfileLink, SferumChat, SferumSyncRequest
+from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_MANAGE
+from sferum_plugin.sandbox import (
+    DEFAULT_APP_ID,
+    DEFAULT_APP_TOKEN,
+    DEFAULT_SERVICE_TOKEN,
+    RunningSandbox,
+    Sandbox,
+    serve,
+)
+from sferum_plugin.services.sync.cli import run_sync_command
+from sferum_plugin.views import chats as chat_views
+from sferum_plugin.views import sync_admin
+from tests.plugin.fakes import FakeHost
+
+TEACHER = Viewer(user_id=10, username="t", full_name="Преподаватель", roles=frozenset({"employee"}),
+                 permissions=frozenset({CHATS_CREATE_GROUP}), employee_id=1)  # fmt: skip
+STUDENT = Viewer(user_id=20, username="s", full_name="Студент", roles=frozenset({"student"}),
+                 permissions=frozenset({CHATS_CREATE_CUSTOM}), student_id=2)  # fmt: skip
+ADMIN = Viewer(user_id=1, username="a", full_name="Админ", roles=frozenset({"admin"}))
+
+
+@pytest.fixture
+def running(sandbox: Sandbox) -> Iterator[RunningSandbox]:
+    with serve(sandbox) as server:
+        yield server
+
+
+@pytest.fixture
+def configured(host: FakeHost, sandbox: Sandbox, running: RunningSandbox) -> FakeHost:
+    host.settings.installed.add("sferum")
+    host.settings.stored["sferum"] = {
+        "app_id": str(DEFAULT_APP_ID), "service_token": DEFAULT_SERVICE_TOKEN, "app_token": DEFAULT_APP_TOKEN,
+        "api_base_url": running.url, "id_base_url": running.url, "web_url": "https://web.sferum.test",
+        "requests_per_second": "100",
+    }  # fmt: skip
+    directory = host.directory
+    directory.group_titles = {17: "ИВТ-21", 18: "ИВТ-22"}
+    directory.unit_titles = {5: "Кафедра ИВТ"}
+    directory.staff = {17: [1]}
+    directory.persons = [
+        Person(id=1, kind=PersonKind.EMPLOYEE, user_id=10, full_name="Иван Петров", unit_id=5),
+        Person(id=2, kind=PersonKind.STUDENT, user_id=20, full_name="Анна Смирнова", group_id=17),
+        Person(id=3, kind=PersonKind.STUDENT, user_id=30, full_name="Борис Орлов", group_id=17),
+    ]
+    with host.db.session() as session:
+        for user_id in (10, 20, 30):
+            sferum_id = sandbox.add_user("U", str(user_id))
+            session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=user_id, sferum_user_id=sferum_id,
+                                    display_name=f"U {user_id}", linked_at=host.clock.now()))  # fmt: skip
+    return host
+
+
+def _request(host: FakeHost, viewer: Viewer, method: str = "GET", **kwargs: object) -> HttpRequest:
+    return HttpRequest(method=method, path="/", viewer=viewer, host=host, csrf_token="tok", **kwargs)  # type: ignore[arg-type]
+
+
+def test_backend_is_offered_and_lists_the_viewers_chats_with_open_in_sferum(configured: FakeHost) -> None:
+    assert [b.title for b in plugin.lms_chat_backends()] == ["Внешняя система «Сферум»"]
+    reply = chat_views.new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "17",
+                                                                           "title": "ИВТ-21"}))  # fmt: skip
+    assert isinstance(reply, HttpResponse)
+    assert reply.status == 303
+    listed = plugin.lms_chat_list(backend="sferum", viewer=STUDENT, host=configured)
+    assert listed is not None
+    assert [(c.title, c.open_label) for c in listed] == [("ИВТ-21", "Открыть в Сферум")]
+    assert listed[0].url.startswith("https://web.sferum.test/convo/2000000")
+    assert plugin.lms_chat_list(backend="native", viewer=STUDENT, host=configured) is None
+
+
+def test_teacher_cannot_create_a_chat_for_a_group_they_do_not_teach(configured: FakeHost, sandbox: Sandbox) -> None:
+    page = chat_views.new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "18",
+                                                                          "title": "Чужая"}))  # fmt: skip
+    assert isinstance(page, Page)
+    assert page.status == 400
+    assert "Недостаточно прав" in page.body_html
+    assert sandbox.state()["chats"] == []
+
+
+def test_title_with_control_characters_is_refused(configured: FakeHost) -> None:
+    page = chat_views.new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "a\x07b"}))
+    assert isinstance(page, Page)
+    assert "управляющих символов" in page.body_html
+
+
+def test_student_creates_a_custom_chat_with_people_found_by_search(configured: FakeHost, sandbox: Sandbox) -> None:
+    form = _request(configured, STUDENT, args={"q": "Борис"})
+    page = chat_views.new_chat(form)
+    assert isinstance(page, Page)
+    assert 'value="30"' in page.body_html
+    assert "tok" in page.body_html
+    reply = chat_views.new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "Проект"},
+                                         form_lists={"members": ("30",)}))  # fmt: skip
+    assert isinstance(reply, HttpResponse)
+    (chat,) = sandbox.state()["chats"]
+    assert chat["title"].startswith("Проект [c")
+    assert len(chat["members"]) == 3
+
+
+def test_notifications_only_queue_requests(configured: FakeHost, sandbox: Sandbox) -> None:
+    plugin.lms_people_status_changed(changes=[PersonStatusChange(2, PersonKind.STUDENT, PersonStatus.ACTIVE,
+                                                                 PersonStatus.EXPELLED)], host=configured)  # fmt: skip
+    plugin.lms_memberships_changed(changes=[MembershipChange(3, PersonKind.STUDENT, 17, 18)], host=configured)
+    with configured.db.session() as session:
+        scopes = set(session.scalars(select(SferumSyncRequest.scope)))
+    assert scopes == {"student:2", "group:17", "group:18", "student:3"}
+    assert sandbox.request_counts() == {}
+
+
+def test_queue_job_creates_bulk_requested_chats_and_admin_page_shows_them(
+    configured: FakeHost, sandbox: Sandbox
+) -> None:
+    reply = chat_views.bulk_create(_request(configured, ADMIN, "POST", form={"prefix": "ивт"}))
+    assert isinstance(reply, HttpResponse)
+    jobs = {job.name: job for job in plugin.lms_background_jobs()}
+    jobs["sferum.sync_queue"].run(JobContext(host=configured, now=configured.clock.now()))
+    assert sorted(c["title"] for c in sandbox.state()["chats"]) == ["ИВТ-21 [g17]", "ИВТ-22 [g18]"]
+    jobs["sferum.sync_full"].run(JobContext(host=configured, now=configured.clock.now()))
+    page = sync_admin.sync_page(_request(configured, ADMIN, args={"preview": "1"}))
+    assert "ИВТ-21" in page.body_html
+    assert "Изменений нет." in page.body_html
+    assert "полная сверка" in page.body_html
+    assert "Синхронизировать сейчас" in page.body_html
+    progress = chat_views.bulk_create(_request(configured, ADMIN))
+    assert isinstance(progress, Page)
+    assert "2 / 2" in progress.body_html
+
+
+def test_section_action_is_offered_to_those_who_may_create_chats(configured: FakeHost) -> None:
+    actions = plugin.lms_section_actions(section="chats", viewer=TEACHER, host=configured)
+    assert actions is not None
+    assert actions[0].label == "Создать чат в Сферум"
+    nobody = Viewer(user_id=99, username="n", full_name="N")
+    assert plugin.lms_section_actions(section="chats", viewer=nobody, host=configured) is None
+    assert any(p.code == CHATS_MANAGE for p in plugin.lms_permissions())
+
+
+HOST: FakeHost | None = None
+
+
+def make_host() -> FakeHost:
+    assert HOST is not None
+    return HOST
+
+
+def test_sync_command_finds_the_host_and_runs_a_dry_run_then_a_pass(
+    configured: FakeHost, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    global HOST
+    HOST = configured
+    chat_views.bulk_create(_request(configured, ADMIN, "POST", form={"group_ids": "17"},
+                                    form_lists={"group_ids": ("17",)}))  # fmt: skip
+    monkeypatch.setenv("SFERUM_HOST", f"{__name__}:make_host")
+    assert run_sync_command(host_spec=None, loop=False, full=False, dry_run=True, chat_ids=()) == 0
+    assert sandbox.state()["chats"] == []
+    assert run_sync_command(host_spec=None, loop=True, full=False, dry_run=False, chat_ids=(), sleep=lambda _: None,
+                            max_rounds=2) == 0  # fmt: skip
+    assert "created=1" in capsys.readouterr().out
+    with configured.db.session() as session:
+        assert session.scalar(select(SferumChat.state)) == "active"
