@@ -3,6 +3,9 @@
 ``sferum sandbox``  runs the local Sferum sandbox (VK API and VK ID emulator) for demos and manual testing.
 ``sferum migrate``  migrates the module's tables in a database (what «Установка» does, for operators).
 ``sferum version``  prints the module's version.
+``sferum sync``     runs the chat membership sync service: ``--once`` (default) or ``--loop``, ``--full``,
+                   ``--dry-run``, ``--chat ID``; the host is found like ``flask --app`` finds an app: ``--host
+                   module:factory`` or the environment variable ``SFERUM_HOST`` (see docs/operations.md).
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ def _version(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
+def _sync(args: argparse.Namespace, rest: list[str]) -> int:
+    from sferum_plugin.services.sync.cli import run_sync_command
+
+    return run_sync_command(
+        host_spec=args.host, loop=args.loop, full=args.full, dry_run=args.dry_run, chat_ids=tuple(args.chat or ())
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sferum`` command; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="sferum", description="Sferum integration module tools.")
@@ -53,6 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     migrate.add_argument("--database-url", required=True, help="SQLAlchemy URL of the host's database")
     migrate.add_argument("--revision", default="head")
     migrate.set_defaults(run=_migrate)
+    sync = commands.add_parser("sync", help="run the chat membership sync service")
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="run one pass and exit (the default)")
+    mode.add_argument("--loop", action="store_true", help="serve the queue every 10 s and run full passes")
+    sync.add_argument("--full", action="store_true", help="re-derive every chat and verify Sferum's member lists")
+    sync.add_argument("--dry-run", action="store_true", help="print what would be added and removed; change nothing")
+    sync.add_argument("--chat", type=int, action="append", help="limit to this chat (row id); repeatable")
+    sync.add_argument("--host", default=None, help="module:factory returning the host (default: $SFERUM_HOST)")
+    sync.set_defaults(run=_sync)
     version = commands.add_parser("version", help="print the module's version")
     version.set_defaults(run=_version)
 

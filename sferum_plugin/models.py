@@ -8,11 +8,41 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Index, Integer, MetaData, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ACTIVE_LESSON_STATES", "Base", "LinkRequest", "OnlineLesson", "ProfileEvent", "ProfileLink", "UtcDateTime"]
+__all__ = [
+    "ACTIVE_LESSON_STATES",
+    "CHAT_KINDS",
+    "CHAT_STATES",
+    "Base",
+    "LinkRequest",
+    "OnlineLesson",
+    "ProfileEvent",
+    "ProfileLink",
+    "SferumChat",
+    "SferumChatListedMember",
+    "SferumChatMember",
+    "SferumMailing",
+    "SferumMailingRecipient",
+    "SferumSyncOperation",
+    "SferumSyncPass",
+    "SferumSyncRequest",
+    "SferumSyncService",
+]
 
 # Named constraints, so that migrations can drop and alter them on every backend (SQLite batch mode included).
 NAMING_CONVENTION = {
@@ -152,3 +182,185 @@ class OnlineLesson(Base):
 # --------------------------------------------------------------------------------------------------------------
 # Chats and the membership sync service (PRODUCT.md §5)
 # --------------------------------------------------------------------------------------------------------------
+
+CHAT_KINDS = ("group", "unit", "custom")
+"""A chat of a study group, of a structural unit, or a custom chat with listed members."""
+
+CHAT_STATES = ("creating", "unknown", "active", "vanished", "failed")
+"""``creating``: not (yet) created in Sferum; ``unknown``: createChat's outcome is not known, reconcile by marker;
+``active``: exists; ``vanished``: Sferum answered 927 (re-creatable); ``failed``: Sferum refused to create it."""
+
+
+class SferumChat(Base):
+    """A chat the module manages in Sferum.
+
+    At most one chat per study group and per unit: the unique constraint on ``(app_id, kind, target_id)``
+    makes a second request open the existing one (custom chats have ``target_id`` NULL, and NULLs are
+    distinct on both backends).  ``marker`` is a short tag placed in the Sferum title so a createChat with an
+    unknown outcome can be found again (``messages.searchConversations``).  ``lease_*`` let one worker at a
+    time plan and apply changes to the chat.
+    """
+
+    __tablename__ = "sferum_chats"
+    __table_args__ = (
+        UniqueConstraint("app_id", "kind", "target_id", name="uq_sferum_chats_app_kind_target"),
+        UniqueConstraint("app_id", "marker", name="uq_sferum_chats_app_marker"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str] = mapped_column(String(255))
+    marker: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    invite_link: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_by: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    needs_verify: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    lease_holder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SferumChatMember(Base):
+    """Known state: a Sferum user the module believes is a member of a chat (refreshed by verification)."""
+
+    __tablename__ = "sferum_chat_members"
+    __table_args__ = (UniqueConstraint("chat_pk", "sferum_user_id", name="uq_sferum_chat_members_chat_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_pk: Mapped[int] = mapped_column(Integer, index=True)
+    sferum_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class SferumChatListedMember(Base):
+    """A listed member of a custom chat (an LMS account); desired while the person is active."""
+
+    __tablename__ = "sferum_chat_listed_members"
+    __table_args__ = (UniqueConstraint("chat_pk", "user_id", name="uq_sferum_chat_listed_members_chat_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_pk: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+
+
+class SferumSyncOperation(Base):
+    """One add or remove of a chat member, with its outcome.
+
+    States: ``pending`` (to send, at ``next_attempt_at``), ``sending`` (handed to Sferum; if a worker dies
+    here the chat's real member list decides the outcome), ``done``, ``failed`` (permanent, shown to admins),
+    ``obsolete`` (no longer needed).
+    """
+
+    __tablename__ = "sferum_sync_operations"
+    __table_args__ = (Index("ix_sferum_sync_operations_open", "state", "chat_pk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_pk: Mapped[int] = mapped_column(Integer, index=True)
+    sferum_user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(8))  # "add" | "remove"
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SferumSyncRequest(Base):
+    """A durable request to sync (a host notification, a profile event, «Синхронизировать сейчас»).
+
+    Coalesced by ``scope``: a second request for the same scope only moves ``requested_at``; a worker deletes
+    the row only if ``requested_at`` did not move while it worked, so a notification during a pass is kept.
+    """
+
+    __tablename__ = "sferum_sync_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), unique=True)  # "all" | "chat:<pk>" | "group:<id>" | "unit:<id>"
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SferumSyncPass(Base):
+    """A pass of the sync service, with its counts (the admin page's history)."""
+
+    __tablename__ = "sferum_sync_passes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "queue" | "full" | "dry-run"
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    chats: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class SferumSyncService(Base):
+    """The service's own row per organisation: the org account's Sferum id, and a quota pause."""
+
+    __tablename__ = "sferum_sync_service"
+
+    app_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    org_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    pause_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class SferumMailing(Base):
+    """An e-mail mailing (issue 6): who made it for whom, its texts, its state and its running counts.
+
+    ``state`` is ``sending`` (the job works on it), ``paused``, ``cancelled`` or ``finished``; a worker holds the
+    mailing while ``lease_until`` is in the future, so two processes never send the same mailing at once.
+    """
+
+    __tablename__ = "sferum_mailings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_user_id: Mapped[int] = mapped_column(Integer)
+    author_name: Mapped[str] = mapped_column(String(255), default="")
+    section: Mapped[str] = mapped_column(String(16))  # "students" | "employees"
+    audience: Mapped[str] = mapped_column(String(1000), default="")  # how the audience was chosen, for people
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text())
+    link_url: Mapped[str] = mapped_column(String(1000), default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SferumMailingRecipient(Base):
+    """One recipient of a mailing, a snapshot of the name and address taken when the mailing was confirmed.
+
+    ``state``: ``queued``, ``sending`` (committed just before the SMTP transaction, so a restart knows it was in
+    flight), ``sent``, ``failed`` (``reason`` holds the SMTP reply) or ``skipped`` (``reason`` says why).
+    """
+
+    __tablename__ = "sferum_mailing_recipients"
+    __table_args__ = (Index("ix_sferum_mailing_recipients_mailing_state", "mailing_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(Integer)
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -13,22 +13,32 @@ from hookspecs.services import Host
 from hookspecs.types import (
     Action,
     BackgroundJob,
+    ChatBackendInfo,
+    ChatSummary,
+    DirectoryFilter,
     FieldError,
     LessonCard,
     LessonRef,
+    MembershipChange,
     MenuItem,
     ModuleInfo,
     Permission,
+    Person,
+    PersonStatusChange,
     Route,
     SettingsField,
     Viewer,
 )
 from sferum_plugin import MODULE_NAME, __version__, settings
 from sferum_plugin.i18n import gettext
-from sferum_plugin.permissions import ONLINE_LESSONS_VIEW, PERMISSIONS
-from sferum_plugin.services import install
+from sferum_plugin.permissions import CHATS_MANAGE, MAILING_SEND, ONLINE_LESSONS_VIEW, PERMISSIONS
+from sferum_plugin.services import install, mailing
 from sferum_plugin.services import jobs as lessons_job
-from sferum_plugin.views import connection_check, lesson_actions, profile_link
+from sferum_plugin.services.sync import jobs as sync_jobs
+from sferum_plugin.services.sync import triggers
+from sferum_plugin.views import chats as chat_views
+from sferum_plugin.views import connection_check, lesson_actions, profile_link, sync_admin
+from sferum_plugin.views import mailing as mailing_views
 from sferum_plugin.views.cards import schedule_cards
 from sferum_plugin.views.online_lessons import online_lessons_page
 
@@ -89,14 +99,28 @@ def lms_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def lms_menu_items(viewer: Viewer, host: Host) -> Sequence[MenuItem] | None:
-    if not viewer.can(ONLINE_LESSONS_VIEW):
-        return None
-    url = host.urls.for_route(MODULE_NAME, "online_lessons")
-    return [MenuItem(key="sferum.online_lessons", title=gettext(viewer.locale, "Онлайн-занятия"), url=url, order=40)]
+    items = []
+    if viewer.can(ONLINE_LESSONS_VIEW):
+        url = host.urls.for_route(MODULE_NAME, "online_lessons")
+        title = gettext(viewer.locale, "Онлайн-занятия")
+        items.append(MenuItem(key="sferum.online_lessons", title=title, url=url, order=40))
+    if viewer.can(CHATS_MANAGE):
+        url = host.urls.for_route(MODULE_NAME, "sync_admin")
+        title = gettext(viewer.locale, "Синхронизация чатов")
+        items.append(MenuItem(key="sferum.sync", title=title, url=url, order=90))
+    if viewer.can(MAILING_SEND):
+        url = host.urls.for_route(MODULE_NAME, "mailings")
+        title = gettext(viewer.locale, "E-mail рассылки")
+        items.append(MenuItem(key=mailing_views.MENU_KEY, title=title, url=url, order=92))
+    return items or None
 
 
 @hookimpl
 def lms_section_actions(section: str, viewer: Viewer, host: Host) -> Sequence[Action] | None:
+    if section == "chats":
+        return chat_views.section_actions(viewer, host)
+    if section in mailing.SECTIONS:
+        return mailing_views.section_actions(section, viewer, host)
     if section != f"settings:{MODULE_NAME}" or not viewer.is_admin:
         return None
     locale = viewer.locale
@@ -157,6 +181,9 @@ def lms_routes() -> Sequence[Route]:
             methods=("POST",),
             permission=view,
         ),
+        *chat_views.ROUTES,
+        *sync_admin.ROUTES,
+        *mailing_views.ROUTES,
     ]
 
 
@@ -168,5 +195,61 @@ def lms_background_jobs() -> Sequence[BackgroundJob]:
             interval=timedelta(minutes=5),
             run=lessons_job.end_overdue_lessons,
             description="Завершает онлайн-занятия, оставшиеся активными после окончания занятия.",
-        )
+        ),
+        BackgroundJob(
+            name="sferum.sync_queue",
+            interval=sync_jobs.QUEUE_INTERVAL,
+            run=sync_jobs.sync_queue,
+            description="Применяет изменения составов чатов Сферума по уведомлениям ЛК и создаёт заказанные чаты.",
+        ),
+        BackgroundJob(
+            name="sferum.sync_full",
+            interval=timedelta(minutes=5),
+            run=sync_jobs.sync_full,
+            description="Полная сверка составов чатов со Сферумом (с интервалом из настроек модуля).",
+        ),
+        BackgroundJob(
+            name="sferum.mailing",
+            interval=timedelta(seconds=5),
+            run=mailing.run_mailings,
+            description="Отправляет e-mail рассылки: одно SMTP-соединение, повторы при временных ошибках.",
+        ),
     ]
+
+
+@hookimpl
+def lms_chat_backends() -> Sequence[ChatBackendInfo]:
+    return [ChatBackendInfo(code=MODULE_NAME, title="Внешняя система «Сферум»")]
+
+
+@hookimpl
+def lms_chat_list(backend: str, viewer: Viewer, host: Host) -> Sequence[ChatSummary] | None:
+    if backend != MODULE_NAME:
+        return None
+    return chat_views.chat_list(viewer, host)
+
+
+@hookimpl
+def lms_people_status_changed(changes: Sequence[PersonStatusChange], host: Host) -> None:
+    triggers.on_people_status_changed(host, changes)
+
+
+@hookimpl
+def lms_memberships_changed(changes: Sequence[MembershipChange], host: Host) -> None:
+    triggers.on_memberships_changed(host, changes)
+
+
+@hookimpl
+def lms_directory_filters(section: str, viewer: Viewer, host: Host) -> Sequence[DirectoryFilter] | None:
+    if section not in mailing.SECTIONS:
+        return None
+    return [mailing.profile_filter(viewer.locale)]
+
+
+@hookimpl
+def lms_filter_people(
+    section: str, name: str, value: str, people: Sequence[Person], host: Host
+) -> Sequence[int] | None:
+    if name != mailing.PROFILE_FILTER or section not in mailing.SECTIONS:
+        return None
+    return mailing.filter_by_profile(host, value, people)

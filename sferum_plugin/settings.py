@@ -33,6 +33,8 @@ DEFAULTS: Mapping[str, str] = {
     "requests_per_second": "3",
     "timeout_seconds": "10",
     "auto_end_after_minutes": "30",
+    "sync_interval_minutes": "60",
+    "sync_strict": "0",
 }
 
 MODULE_FIELDS: tuple[SettingsField, ...] = (
@@ -124,6 +126,24 @@ MODULE_FIELDS: tuple[SettingsField, ...] = (
         max_length=4,
         section="lessons",
     ),
+    SettingsField(
+        name="sync_interval_minutes",
+        label="Интервал полной синхронизации чатов, мин",
+        type="integer",
+        default=DEFAULTS["sync_interval_minutes"],
+        help="Как часто сверять составы всех чатов со Сферумом. Изменения из ЛК применяются в течение секунд.",
+        max_length=4,
+        section="chats",
+    ),
+    SettingsField(
+        name="sync_strict",
+        label="Строгий режим синхронизации чатов",
+        type="boolean",
+        default=DEFAULTS["sync_strict"],
+        help="Удалять из чатов всех, кого нет в списках ЛК, в том числе пользователей Сферума без связи с ЛК "
+        "(владелец чата и учётная запись организации остаются всегда).",
+        section="chats",
+    ),
 )
 
 SCHEDULE_FIELDS: tuple[SettingsField, ...] = (
@@ -183,6 +203,9 @@ def validate(values: Mapping[str, str]) -> list[FieldError]:
     auto_end = values.get("auto_end_after_minutes", "")
     if auto_end and (not auto_end.isdigit() or not 0 <= int(auto_end) <= 24 * 60):
         errors.append(FieldError("auto_end_after_minutes", "Укажите целое число минут от 0 до 1440."))
+    interval = values.get("sync_interval_minutes", "")
+    if interval and (not interval.isdigit() or not 5 <= int(interval) <= 7 * 24 * 60):
+        errors.append(FieldError("sync_interval_minutes", "Укажите целое число минут от 5 до 10080."))
     timeout = values.get("timeout_seconds", "")
     if timeout and (not timeout.isdigit() or not 1 <= int(timeout) <= 120):
         errors.append(FieldError("timeout_seconds", "Укажите целое число секунд от 1 до 120."))
@@ -223,6 +246,8 @@ class SferumSettings:
     requests_per_second: float = float(DEFAULTS["requests_per_second"])
     timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
     auto_end_after_minutes: int = int(DEFAULTS["auto_end_after_minutes"])
+    sync_interval_minutes: int = int(DEFAULTS["sync_interval_minutes"])
+    sync_strict: bool = False
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, str]) -> SferumSettings | None:
@@ -241,6 +266,8 @@ class SferumSettings:
             requests_per_second=float(values["requests_per_second"]),
             timeout_seconds=float(values["timeout_seconds"]),
             auto_end_after_minutes=int(values["auto_end_after_minutes"]),
+            sync_interval_minutes=int(values["sync_interval_minutes"]),
+            sync_strict=values["sync_strict"].strip().lower() in ("1", "true", "on", "yes"),
         )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "gateway_calls",
     "gateway_config",
     "http_client",
+    "org_client",
     "shared_limiter",
 ]
 
@@ -117,3 +118,11 @@ class GatewayProfiles:
         config = gateway_config(self._settings)
         owner = SferumClient(config, tokens.access_token, http=self._http).get_token_owner()
         return tokens.user_id, owner.full_name
+
+
+def org_client(settings: SferumSettings, http: httpx.Client) -> SferumClient:
+    """A client acting for the organisation (the application token): chats and their members."""
+    config = gateway_config(settings)
+    return SferumClient(
+        config, settings.app_token, http=http, limiter=shared_limiter(config.requests_per_second, config.burst)
+    )

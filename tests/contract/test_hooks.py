@@ -220,11 +220,14 @@ def test_hook_lms_chat_list(pm: pluggy.PluginManager, host: FakeHost) -> None:
 
 
 def test_hook_lms_background_jobs(pm: pluggy.PluginManager, host: FakeHost) -> None:
+    pm.hook.lms_module_install(module="sferum", host=host)  # the host runs the jobs of installed modules only
     (jobs,) = pm.hook.lms_background_jobs()
-    (job,) = jobs
-    assert job.name == "sferum.end_overdue_lessons"
-    assert timedelta(0) < job.interval <= timedelta(minutes=10)
-    job.run(JobContext(host=host, now=host.clock.now()))  # an unconfigured module has nothing to end
+    by_name = {job.name: job for job in jobs}
+    assert {"sferum.end_overdue_lessons", "sferum.sync_queue", "sferum.sync_full"} <= set(by_name)
+    assert by_name["sferum.sync_queue"].interval <= timedelta(seconds=30)  # notifications reach Sferum in seconds
+    for job in jobs:
+        assert job.description
+        job.run(JobContext(host=host, now=host.clock.now()))  # an unconfigured module has nothing to do
 
 
 # --- directory notifications -------------------------------------------------------------------------------------
@@ -279,3 +282,41 @@ def test_a_blocked_plugin_is_not_loaded_from_its_entry_point() -> None:
     pm = get_plugin_manager(blocked=["sferum"])
     assert pm.get_plugin("sferum") is None
     assert pm.is_blocked("sferum")
+
+
+def test_hook_lms_directory_filters(pm: pluggy.PluginManager, host: FakeHost) -> None:
+    from hookspecs.types import DirectoryFilter
+
+    answers = pm.hook.lms_directory_filters(section="students", viewer=STUDENT, host=host)
+    assert answers == [
+        [
+            DirectoryFilter(
+                name="sferum_profile",
+                label="Учебный профиль Сферум",
+                choices=(("none", "Без учебного профиля Сферум"), ("linked", "С профилем")),
+            )
+        ]
+    ]
+    assert pm.hook.lms_directory_filters(section="chats", viewer=STUDENT, host=host) == []
+
+
+def test_hook_lms_filter_people(pm: pluggy.PluginManager, host: FakeHost) -> None:
+    from datetime import UTC
+
+    from hookspecs.types import Person
+    from sferum_plugin.models import ProfileLink
+    from sferum_plugin.services import install
+
+    install.install(host.db.engine)
+    host.settings.stored["sferum"] = {"app_id": "51234567"}
+    with host.db.session() as session:
+        session.add(ProfileLink(app_id=51234567, user_id=7, sferum_user_id=70, linked_at=datetime.now(UTC)))
+    people = [
+        Person(id=1, kind=PersonKind.STUDENT, user_id=7, full_name="С профилем"),
+        Person(id=2, kind=PersonKind.STUDENT, user_id=8, full_name="Без профиля"),
+        Person(id=3, kind=PersonKind.STUDENT, user_id=None, full_name="Без аккаунта"),
+    ]
+    call = pm.hook.lms_filter_people
+    assert call(section="students", name="sferum_profile", value="none", people=people, host=host) == [2, 3]
+    assert call(section="employees", name="sferum_profile", value="linked", people=people, host=host) == [1]
+    assert call(section="students", name="other_filter", value="none", people=people, host=host) is None

@@ -78,6 +78,9 @@ class FakeDirectory:
     persons: list[Person] = attrs.field(factory=list)
     lesson_list: list[LessonRef] = attrs.field(factory=list)
     calls: list[str] = attrs.field(factory=list)
+    staff: dict[int, list[int]] = attrs.field(factory=dict)  # group id → employee ids who teach or curate it
+    group_titles: dict[int, str] = attrs.field(factory=dict)
+    unit_titles: dict[int, str] = attrs.field(factory=dict)
 
     def people(self, kind: PersonKind, ids: Iterable[int]) -> Mapping[int, Person]:
         self.calls.append("people")
@@ -92,6 +95,45 @@ class FakeDirectory:
             if person.user_id in wanted:
                 result.setdefault(person.user_id, []).append(person)
         return result
+
+    def group_members(self, group_ids: Iterable[int]) -> Mapping[int, Sequence[Person]]:
+        self.calls.append("group_members")
+        wanted = set(group_ids)
+        result: dict[int, list[Person]] = {gid: [] for gid in wanted}
+        for person in self.persons:
+            if person.kind == PersonKind.STUDENT and person.group_id in wanted:
+                result[person.group_id].append(person)
+        return result
+
+    def unit_members(self, unit_ids: Iterable[int]) -> Mapping[int, Sequence[Person]]:
+        self.calls.append("unit_members")
+        wanted = set(unit_ids)
+        result: dict[int, list[Person]] = {uid: [] for uid in wanted}
+        for person in self.persons:
+            if person.kind == PersonKind.EMPLOYEE and person.unit_id in wanted:
+                result[person.unit_id].append(person)
+        return result
+
+    def group_staff(self, group_ids: Iterable[int]) -> Mapping[int, Sequence[Person]]:
+        self.calls.append("group_staff")
+        employees = {p.id: p for p in self.persons if p.kind == PersonKind.EMPLOYEE}
+        return {gid: [employees[e] for e in self.staff.get(gid, ()) if e in employees] for gid in group_ids}
+
+    def groups(self, ids: Iterable[int] | None = None) -> Mapping[int, str]:
+        self.calls.append("groups")
+        wanted = None if ids is None else set(ids)
+        return {k: v for k, v in self.group_titles.items() if wanted is None or k in wanted}
+
+    def units(self, ids: Iterable[int] | None = None) -> Mapping[int, str]:
+        self.calls.append("units")
+        wanted = None if ids is None else set(ids)
+        return {k: v for k, v in self.unit_titles.items() if wanted is None or k in wanted}
+
+    def search_people(self, query: str, limit: int = 20) -> Sequence[Person]:
+        self.calls.append("search_people")
+        needle = query.casefold()
+        found = [p for p in self.persons if p.active and (needle in p.full_name.casefold() or needle in p.email)]
+        return found[:limit]
 
     def lessons(self, ids: Iterable[int]) -> Mapping[int, LessonRef]:
         self.calls.append("lessons")

@@ -1,0 +1,122 @@
+"""Who a mailing is for: the list's selection or its current filter, and the «Учебный профиль Сферум» filter.
+
+The host's «Действия» POST carries the selected ``ids`` and the list's filter as ``filter.<name>``.  With a
+selection the audience is exactly those people; without one it is everyone the list shows for the filter (every
+page), the module's own profile filter applied.  Each step is one bulk call, whatever the audience's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from hookspecs.services import Host
+from hookspecs.types import DirectoryFilter, Person, PersonKind
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.i18n import gettext
+from sferum_plugin.services.profiles import links_by_user
+
+__all__ = [
+    "PROFILE_FILTER",
+    "PROFILE_LINKED",
+    "PROFILE_MISSING",
+    "SECTIONS",
+    "Audience",
+    "describe",
+    "filter_by_profile",
+    "profile_filter",
+    "resolve_audience",
+]
+
+PROFILE_FILTER = "sferum_profile"
+PROFILE_MISSING = "none"
+PROFILE_LINKED = "linked"
+
+SECTIONS: Mapping[str, PersonKind] = {"students": PersonKind.STUDENT, "employees": PersonKind.EMPLOYEE}
+"""The host lists a mailing can be made from, and the register each shows."""
+
+
+@attrs.frozen
+class Audience:
+    """The people a mailing is for, in list order, and how they were chosen (for the mailing's record)."""
+
+    section: str
+    people: tuple[Person, ...]
+    selected: bool
+    filters: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def without_email(self) -> int:
+        """How many have no e-mail address (they will be skipped)."""
+        return sum(1 for person in self.people if not person.email.strip())
+
+
+def profile_filter(locale: str) -> DirectoryFilter:
+    """The «Учебный профиль Сферум» filter of the Обучающиеся and Сотрудники lists."""
+    return DirectoryFilter(
+        name=PROFILE_FILTER,
+        label=gettext(locale, "Учебный профиль Сферум"),
+        choices=(
+            (PROFILE_MISSING, gettext(locale, "Без учебного профиля Сферум")),
+            (PROFILE_LINKED, gettext(locale, "С профилем")),
+        ),
+    )
+
+
+def _app_id(host: Host) -> int | None:
+    raw = host.settings.get(MODULE_NAME).get("app_id", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def filter_by_profile(host: Host, value: str, people: Sequence[Person]) -> list[int] | None:
+    """The ids of ``people`` with (``linked``) or without (``none``) a linked profile; ``None`` for other values."""
+    if value not in (PROFILE_MISSING, PROFILE_LINKED):
+        return None
+    user_ids = {person.user_id for person in people if person.user_id is not None}
+    app_id = _app_id(host)
+    linked: set[int] = set()
+    if app_id is not None and user_ids:
+        with host.db.session() as session:
+            linked = set(links_by_user(session, app_id=app_id, user_ids=user_ids))
+    wanted = value == PROFILE_LINKED
+    return [person.id for person in people if (person.user_id in linked) == wanted]
+
+
+def _ids(values: Iterable[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
+def resolve_audience(host: Host, section: str, ids: Iterable[str], filters: Mapping[str, str]) -> Audience | None:
+    """The audience of a mailing from a «Действия» POST; ``None`` for a section that has no people."""
+    kind = SECTIONS.get(section)
+    if kind is None:
+        return None
+    selected = _ids(ids)
+    if selected:
+        found = host.directory.people(kind, selected)
+        people = sorted(found.values(), key=lambda person: (person.full_name, person.id))
+        return Audience(section=section, people=tuple(people), selected=True, filters=dict(filters))
+    listed = list(host.directory.list_people(kind, filters))
+    profile = filters.get(PROFILE_FILTER, "")
+    if profile:
+        passing = filter_by_profile(host, profile, listed)
+        if passing is not None:
+            keep = set(passing)
+            listed = [person for person in listed if person.id in keep]
+    return Audience(section=section, people=tuple(listed), selected=False, filters=dict(filters))
+
+
+def describe(audience: Audience, locale: str) -> str:
+    """A line saying how the audience was chosen, kept with the mailing."""
+    section = gettext(locale, "Обучающиеся") if audience.section == "students" else gettext(locale, "Сотрудники")
+    if audience.selected:
+        return f"{section}: " + gettext(locale, "выбранные в списке") + f" ({len(audience.people)})"
+    profile = profile_filter(locale)
+    labels = dict(profile.choices)
+    shown = ", ".join(
+        f"{profile.label}: {labels.get(value, value)}" if name == PROFILE_FILTER else f"{name}={value}"
+        for name, value in sorted(audience.filters.items())
+        if value
+    )
+    return f"{section}: " + gettext(locale, "фильтр списка") + (f" ({shown})" if shown else "")
