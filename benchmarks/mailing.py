@@ -183,7 +183,7 @@ def _drain(host: Any) -> float:
 
 def _cancel_all(cabinet: Cabinet) -> None:
     with cabinet.db.session() as session:
-        for mailing in session.scalars(select(SferumMailing).where(SferumMailing.state == "sending")):
+        for mailing in session.scalars(select(SferumMailing).where(SferumMailing.state.in_(("preparing", "sending")))):
             mailing.state = "cancelled"
 
 

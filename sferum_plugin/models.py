@@ -318,7 +318,8 @@ class SferumSyncService(Base):
 class SferumMailing(Base):
     """An e-mail mailing (issue 6): who made it for whom, its texts, its state and its running counts.
 
-    ``state`` is ``sending`` (the job works on it), ``paused``, ``cancelled`` or ``finished``; a worker holds the
+    ``state`` is ``preparing`` (confirmed; the job has yet to expand the audience into recipients), ``sending`` (the
+    job works on it), ``paused``, ``cancelled`` or ``finished``; a worker holds the
     mailing while ``lease_until`` is in the future, so two processes never send the same mailing at once.
     """
 
@@ -329,6 +330,8 @@ class SferumMailing(Base):
     author_name: Mapped[str] = mapped_column(String(255), default="")
     section: Mapped[str] = mapped_column(String(16))  # "students" | "employees"
     audience: Mapped[str] = mapped_column(String(1000), default="")  # how the audience was chosen, for people
+    # How to find the recipients (JSON: selected ids and the list's filters); the job expands it, not the request.
+    audience_spec: Mapped[str] = mapped_column(Text(), default="")
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text())
     link_url: Mapped[str] = mapped_column(String(1000), default="")
@@ -346,7 +349,7 @@ class SferumMailing(Base):
 
 
 class SferumMailingRecipient(Base):
-    """One recipient of a mailing, a snapshot of the name and address taken when the mailing was confirmed.
+    """One recipient of a mailing, a snapshot of the name and address taken when the job expanded the audience.
 
     ``state``: ``queued``, ``sending`` (committed just before the SMTP transaction, so a restart knows it was in
     flight), ``sent``, ``failed`` (``reason`` holds the SMTP reply) or ``skipped`` (``reason`` says why).

@@ -38,6 +38,7 @@ DEFAULT_BODY = N_(
 )
 
 STATE_TITLES = {
+    "preparing": N_("Готовится список получателей"),
     "sending": N_("Отправляется"),
     "paused": N_("Приостановлена"),
     "cancelled": N_("Отменена"),
@@ -85,8 +86,7 @@ def new_mailing(request: HttpRequest) -> Page | HttpResponse:
     back = host.urls.host_page(section) if section in SECTIONS else host.urls.host_page("dashboard")
     ids: Sequence[str] = request.form_lists.get("ids", ())
     filters = _filters(request.form)
-    audience = mailing.resolve_audience(host, section, ids, filters)
-    if audience is None:
+    if section not in SECTIONS:
         explanation = N_("Рассылку можно создать из списков обучающихся и сотрудников.")
         return message_page(request, TITLE, explanation, status=404, back_url=back)
     link = host.urls.external(host.urls.for_route(MODULE_NAME, "online_lessons"))
@@ -94,18 +94,24 @@ def new_mailing(request: HttpRequest) -> Page | HttpResponse:
     subject = request.form.get("subject", "").strip() if step else gettext(locale, DEFAULT_SUBJECT)
     body = request.form.get("body", "").replace("\r\n", "\n").strip() if step else gettext(locale, DEFAULT_BODY)
     errors = _validate(subject, body) if step else []
+    if step == "send" and not errors:
+        # Only the choice of audience is stored: the job expands it, so this request does not grow with it.
+        selected = [int(value) for value in ids if value.isdigit()]
+        draft = mailing.MailingDraft(
+            subject=subject,
+            body=body,
+            link_url=link,
+            audience_text=mailing.describe_choice(section, len(selected) if selected else None, filters, locale),
+        )
+        mailing_id = mailing.create_pending_mailing(
+            host, author=viewer, section=section, selected_ids=selected, filters=filters, draft=draft,
+            now=host.clock.now(),
+        )  # fmt: skip
+        return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=mailing_id))
+    audience = mailing.resolve_audience(host, section, ids, filters)
+    assert audience is not None  # the section is one of SECTIONS
     plan = mailing.recipient_plan(audience.people)
     sendable = [person for person, reason in plan if reason is None]
-    if step == "send" and not sendable:
-        errors.append(N_("Среди выбранных нет ни одного получателя с адресом e-mail."))
-    if step == "send" and not errors:
-        draft = mailing.MailingDraft(
-            subject=subject, body=body, link_url=link, audience_text=mailing.describe(audience, locale)
-        )
-        mailing_id = mailing.create_mailing(
-            host, author=viewer, audience=audience, draft=draft, now=host.clock.now(), plan=plan
-        )
-        return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=mailing_id))
     sample = sendable[0] if sendable else (audience.people[0] if audience.people else None)
     preview = None
     if step == "preview" and sample is not None and not errors:
@@ -160,7 +166,9 @@ def mailing_view(request: HttpRequest) -> Page:
             "mailing": row,
             "state_title": gettext(locale, STATE_TITLES.get(row.state, row.state)),
             "done": done,
-            "percent": 100 if row.total == 0 else min(100, done * 100 // row.total),
+            "percent": 0
+            if row.state == "preparing"
+            else (100 if row.total == 0 else min(100, done * 100 // row.total)),
             "created_at": row.created_at.astimezone(host.clock.timezone).strftime("%d.%m.%Y %H:%M"),
             "finished_at": (
                 row.finished_at.astimezone(host.clock.timezone).strftime("%d.%m.%Y %H:%M") if row.finished_at else ""
@@ -174,7 +182,7 @@ def mailing_view(request: HttpRequest) -> Page:
                 (name, email, gettext(locale, STATE_TITLES[state]), gettext(locale, reason) if reason else "")
                 for name, email, state, reason in problems
             ],
-            refresh=REFRESH_SECONDS if row.state == "sending" else None,
+            refresh=REFRESH_SECONDS if row.state in ("preparing", "sending") else None,
             control_url=lambda action: host.urls.for_route(
                 MODULE_NAME, "mailing_control", mailing_id=row.id, action=action
             ),

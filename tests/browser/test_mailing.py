@@ -105,7 +105,7 @@ def test_employee_mails_the_students_without_a_profile(browser, live_server, dem
 
     page.get_by_role("button", name=re.compile(r"Отправить рассылку")).click()
     page.wait_for_url(re.compile(r"/m/sferum/mailings/\d+$"))
-    assert page.get_by_test_id("mailing-state").inner_text() == "Отправляется"
+    assert page.get_by_test_id("mailing-state").inner_text() == "Готовится список получателей"
     assert smtp.handler.messages == []  # the request stored the mailing; the job sends it
 
     run_mailings(JobContext(host=cabinet.host, now=cabinet.host.clock.now()), SendPolicy(sleep=lambda _: None))

@@ -21,7 +21,7 @@ from hookspecs.types import JobContext
 from sferum_plugin.models import ProfileLink, SferumMailing
 from sferum_plugin.permissions import MAILING_SEND
 from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, RunningSandbox, Sandbox, serve
-from sferum_plugin.services.mailing import run_mailings
+from sferum_plugin.services.mailing import prepare_mailing, run_mailings
 from tests.host.conftest import login, post
 from tests.host.people import seed_people
 from tests.host.test_with_sferum import _configure, _grant
@@ -138,7 +138,7 @@ def test_create_preview_send_and_progress(app: Flask, employee: FlaskClient, smt
     assert smtp.handler.messages == []  # the request only stored the mailing
     progress = employee.get(f"/m/sferum/mailings/{mailing_id}").get_data(as_text=True)
     assert 'http-equiv="refresh"' in progress
-    assert "Отправляется" in progress
+    assert "Готовится список получателей" in progress  # the job, not the request, expands the audience
 
     _send_job(app)
     progress = employee.get(f"/m/sferum/mailings/{mailing_id}").get_data(as_text=True)
@@ -180,6 +180,8 @@ def test_pause_resume_cancel_from_the_progress_page(app: Flask, employee: FlaskC
     sent = post(employee, NEW, {"filter.q": "", "step": "send", "subject": "Тема", "body": "Текст"})
     mailing_id = _mailing_id(sent)
     base = f"/m/sferum/mailings/{mailing_id}"
+    cabinet = Cabinet.of(app)
+    assert prepare_mailing(cabinet.host, mailing_id, now=cabinet.host.clock.now())  # the job's first step
     assert post(employee, f"{base}/pause").status_code == 303
     assert "Продолжить" in employee.get(base).get_data(as_text=True)
     _send_job(app)
@@ -219,3 +221,17 @@ def test_the_requests_work_does_not_grow_with_the_audience(app: Flask, employee:
         assert response.status_code == 303
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_a_mailing_cancelled_before_the_job_expands_it_gets_no_recipients(
+    app: Flask, employee: FlaskClient, smtp: Any
+) -> None:
+    _grant(app, "employee", MAILING_SEND)
+    mailing_id = _mailing_id(post(employee, NEW, {"filter.q": "", "step": "send", "subject": "Т", "body": "Т"}))
+    assert post(employee, f"/m/sferum/mailings/{mailing_id}/cancel").status_code == 303
+    _send_job(app)
+    with Cabinet.of(app).db.session() as session:
+        mailing = session.get(SferumMailing, mailing_id)
+        assert mailing is not None
+        assert (mailing.state, mailing.total) == ("cancelled", 0)
+    assert smtp.handler.messages == []

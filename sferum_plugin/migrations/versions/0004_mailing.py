@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("author_name", sa.String(length=255), nullable=False),
         sa.Column("section", sa.String(length=16), nullable=False),
         sa.Column("audience", sa.String(length=1000), nullable=False),
+        sa.Column("audience_spec", sa.Text(), nullable=False, server_default=""),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("link_url", sa.String(length=1000), nullable=False),

@@ -24,6 +24,7 @@ __all__ = [
     "SECTIONS",
     "Audience",
     "describe",
+    "describe_choice",
     "filter_by_profile",
     "profile_filter",
     "resolve_audience",
@@ -109,14 +110,21 @@ def resolve_audience(host: Host, section: str, ids: Iterable[str], filters: Mapp
 
 def describe(audience: Audience, locale: str) -> str:
     """A line saying how the audience was chosen, kept with the mailing."""
-    section = gettext(locale, "Обучающиеся") if audience.section == "students" else gettext(locale, "Сотрудники")
-    if audience.selected:
-        return f"{section}: " + gettext(locale, "выбранные в списке") + f" ({len(audience.people)})"
+    return describe_choice(
+        audience.section, len(audience.people) if audience.selected else None, audience.filters, locale
+    )
+
+
+def describe_choice(section: str, selected: int | None, filters: Mapping[str, str], locale: str) -> str:
+    """The same line from the choice alone: ``selected`` people ticked, or (``None``) the list's ``filters``."""
+    title = gettext(locale, "Обучающиеся") if section == "students" else gettext(locale, "Сотрудники")
+    if selected is not None:
+        return f"{title}: " + gettext(locale, "выбранные в списке") + f" ({selected})"
     profile = profile_filter(locale)
     labels = dict(profile.choices)
     shown = ", ".join(
         f"{profile.label}: {labels.get(value, value)}" if name == PROFILE_FILTER else f"{name}={value}"
-        for name, value in sorted(audience.filters.items())
+        for name, value in sorted(filters.items())
         if value
     )
-    return f"{section}: " + gettext(locale, "фильтр списка") + (f" ({shown})" if shown else "")
+    return f"{title}: " + gettext(locale, "фильтр списка") + (f" ({shown})" if shown else "")

@@ -41,6 +41,7 @@ from hookspecs.services import Host, MailConnection
 from hookspecs.types import JobContext
 from sferum_plugin.models import SferumMailing, SferumMailingRecipient
 from sferum_plugin.services.mailing.compose import MessageParts, build_message, message_id, substitute
+from sferum_plugin.services.mailing.store import prepare_mailing
 
 __all__ = ["DEFAULT_POLICY", "SendPolicy", "run_mailings", "send_mailing"]
 
@@ -158,13 +159,17 @@ def _owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident()}"[:64]
 
 
+CLAIMABLE = ("preparing", "sending")
+"""States of a mailing the job takes: ``preparing`` ones are expanded into recipients first."""
+
+
 def _claim(host: Host, owner: str, now: datetime, lease: timedelta) -> int | None:
-    """Take the oldest sending mailing nobody holds; ``None`` when there is none."""
+    """Take the oldest preparing or sending mailing nobody holds; ``None`` when there is none."""
     with host.db.session() as session:
         candidates = session.scalars(
             select(SferumMailing.id)
             .where(
-                SferumMailing.state == "sending",
+                SferumMailing.state.in_(CLAIMABLE),
                 or_(SferumMailing.lease_until.is_(None), SferumMailing.lease_until < now),
             )
             .order_by(SferumMailing.id)
@@ -176,7 +181,7 @@ def _claim(host: Host, owner: str, now: datetime, lease: timedelta) -> int | Non
                 update(SferumMailing)
                 .where(
                     SferumMailing.id == mailing_id,
-                    SferumMailing.state == "sending",
+                    SferumMailing.state.in_(CLAIMABLE),
                     or_(SferumMailing.lease_until.is_(None), SferumMailing.lease_until < now),
                 )
                 .values(lease_owner=owner, lease_until=now + lease)
@@ -380,4 +385,5 @@ def run_mailings(context: JobContext, policy: SendPolicy = DEFAULT_POLICY) -> No
                 _release(host, mailing_id, owner)
             return
         tried.add(mailing_id)
+        prepare_mailing(host, mailing_id, now=clock())  # a no-op unless it is still ``preparing``
         send_mailing(host, mailing_id, owner, policy, deadline)

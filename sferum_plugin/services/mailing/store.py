@@ -1,12 +1,15 @@
-"""Mailings in the database: creating one with its recipients in bulk, pausing, resuming, cancelling, reading.
+"""Mailings in the database: creating one, expanding its audience into recipients, pausing, resuming, cancelling.
 
-Creating a mailing is the only thing the web request does: one ``INSERT`` of the mailing and one executemany
-``INSERT`` of its recipients, whatever the audience's size.  Sending is the background job's (:mod:`.sender`).
+The web request that confirms a mailing only stores it with the *choice* of audience (:func:`create_pending_mailing`:
+one ``INSERT``, whatever the audience's size). The background job expands that choice into recipients
+(:func:`prepare_mailing`: one directory read and one executemany ``INSERT``, in the same transaction as the state
+change) and then sends (:mod:`.sender`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -18,7 +21,7 @@ from hookspecs.services import Host
 from hookspecs.types import Person, Viewer
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumMailing, SferumMailingRecipient
-from sferum_plugin.services.mailing.audience import Audience
+from sferum_plugin.services.mailing.audience import Audience, resolve_audience
 from sferum_plugin.services.mailing.compose import address_problem
 
 __all__ = [
@@ -29,14 +32,16 @@ __all__ = [
     "MailingDraft",
     "control",
     "create_mailing",
+    "create_pending_mailing",
     "get_mailing",
     "list_mailings",
+    "prepare_mailing",
     "problem_recipients",
     "recipient_plan",
     "state_counts",
 ]
 
-ACTIVE_STATES = ("sending", "paused")
+ACTIVE_STATES = ("preparing", "sending", "paused")
 """States in which a mailing still has work to do."""
 
 DUPLICATE_REASON = N_("тот же адрес уже есть в рассылке")
@@ -81,8 +86,9 @@ def create_mailing(
     now: datetime,
     plan: Sequence[tuple[Person, str | None]] | None = None,
 ) -> int:
-    """Store a confirmed mailing and its recipients (queued or skipped) in one transaction; returns its id.
+    """Store a mailing and its recipients (queued or skipped) in one transaction; returns its id.
 
+    For callers that hold the audience already (tests, scripts); the pages use :func:`create_pending_mailing`.
     ``plan`` is :func:`recipient_plan` of the audience when the caller has it already.
     """
     plan = recipient_plan(audience.people) if plan is None else plan
@@ -107,22 +113,98 @@ def create_mailing(
         )
         session.add(mailing)
         session.flush()
-        rows = [
-            {
-                "mailing_id": mailing.id,
-                "person_id": person.id,
-                "full_name": person.full_name[:255],
-                "email": person.email[:320],
-                "state": "queued" if reason is None else "skipped",
-                "reason": reason,
-                "attempts": 0,
-            }
-            for person, reason in plan
-        ]
-        if rows:
-            # One executemany, so that the request's time is one round trip per batch, not one per person.
-            session.execute(insert(RECIPIENTS), rows)  # the Core table: no ORM bookkeeping per row
+        _insert_recipients(session, mailing.id, plan)
         return mailing.id
+
+
+def create_pending_mailing(
+    host: Host,
+    *,
+    author: Viewer,
+    section: str,
+    selected_ids: Sequence[int],
+    filters: Mapping[str, str],
+    draft: MailingDraft,
+    now: datetime,
+) -> int:
+    """Store a confirmed mailing with its choice of audience, for the job to expand; returns its id.
+
+    This is all the confirming web request does, so its time does not grow with the audience.
+    """
+    spec = json.dumps({"ids": list(selected_ids), "filters": dict(filters)}, ensure_ascii=False)
+    with host.db.session() as session:
+        row = SferumMailing(
+            author_user_id=author.user_id,
+            author_name=author.full_name[:255],
+            section=section,
+            audience=draft.audience_text[:1000],
+            audience_spec=spec,
+            subject=draft.subject[:255],
+            body=draft.body,
+            link_url=draft.link_url[:1000],
+            state="preparing",
+            total=0,
+            sent=0,
+            failed=0,
+            skipped=0,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def prepare_mailing(host: Host, mailing_id: int, *, now: datetime) -> bool:
+    """Expand a ``preparing`` mailing's audience into recipients and let it be sent; ``False`` if it is not
+    ``preparing`` any more (cancelled meanwhile, or prepared by another worker).
+
+    Recipients, counts and the new state are committed together, so a crash leaves the mailing ``preparing``
+    with no recipient and the next run starts it again.
+    """
+    with host.db.session() as session:
+        row = session.get(SferumMailing, mailing_id)
+        if row is None or row.state != "preparing":
+            return False
+        spec = json.loads(row.audience_spec or "{}")
+        section = row.section
+    audience = resolve_audience(host, section, [str(i) for i in spec.get("ids", [])], spec.get("filters", {}))
+    plan = recipient_plan(audience.people if audience is not None else ())
+    skipped = sum(1 for _, reason in plan if reason is not None)
+    total = len(plan)
+    with host.db.session() as session:
+        moved = session.execute(
+            update(SferumMailing)
+            .where(SferumMailing.id == mailing_id, SferumMailing.state == "preparing")
+            .values(
+                state="sending" if skipped < total else "finished",
+                total=total,
+                skipped=skipped,
+                finished_at=None if skipped < total else now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if moved != 1:
+            return False
+        _insert_recipients(session, mailing_id, plan)
+    return True
+
+
+def _insert_recipients(session: Session, mailing_id: int, plan: Sequence[tuple[Person, str | None]]) -> None:
+    rows = [
+        {
+            "mailing_id": mailing_id,
+            "person_id": person.id,
+            "full_name": person.full_name[:255],
+            "email": person.email[:320],
+            "state": "queued" if reason is None else "skipped",
+            "reason": reason,
+            "attempts": 0,
+        }
+        for person, reason in plan
+    ]
+    if rows:
+        # One executemany: one round trip per batch, not one per person; the Core table skips ORM bookkeeping.
+        session.execute(insert(RECIPIENTS), rows)
 
 
 def control(host: Host, mailing_id: int, action: Control, *, now: datetime) -> bool:
