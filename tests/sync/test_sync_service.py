@@ -203,3 +203,24 @@ def test_crash_between_sending_and_commit_is_reconciled_against_the_real_list(wo
         assert op.state == "done"
     assert world.box.request_counts()["execute"] - before == 1  # one read of the member list, no re-removal
     assert world.sferum_members(pk) == world.desired(pk)
+
+
+def test_an_idle_queue_pass_leaves_no_history_row_but_a_full_pass_does(world: World) -> None:
+    from sqlalchemy import func
+
+    from sferum_plugin.models import SferumSyncPass
+
+    _group_with_students(world)
+    world.request("group", 17)
+    world.sync()
+
+    def passes() -> int:
+        with world.host.db.session() as session:
+            return session.scalar(select(func.count()).select_from(SferumSyncPass)) or 0
+
+    before = passes()
+    world.sync()
+    world.sync()
+    assert passes() == before  # nothing queued, nothing done: the 10-second job does not fill the history
+    world.sync(full=True)
+    assert passes() == before + 1

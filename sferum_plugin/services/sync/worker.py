@@ -157,11 +157,13 @@ def run_pass(
                 session.execute(update(ProfileEvent).where(ProfileEvent.id.in_(events)).values(processed_at=now))
             if pks:
                 session.execute(update(SferumChat).where(SferumChat.id.in_(pks)).values(last_synced_at=now))
-            session.add(
-                SferumSyncPass(kind=kind, started_at=now, finished_at=now, chats=len(pks), added=report.added,
-                               removed=report.removed, failed=report.failed, created=report.created,
-                               requests=report.requests)
-            )  # fmt: skip
+            if options.full or pks or taken or events:
+                # The queue job runs every few seconds; an idle run is not history worth a row.
+                session.add(
+                    SferumSyncPass(kind=kind, started_at=now, finished_at=now, chats=len(pks), added=report.added,
+                                   removed=report.removed, failed=report.failed, created=report.created,
+                                   requests=report.requests)
+                )  # fmt: skip
     finally:
         with db.session() as session:
             release_chats(session, pks, options.holder)
