@@ -186,59 +186,46 @@ def _parse_edit(statuses: tuple[PersonStatus, ...], container_arg: str) -> tuple
 @admin_required
 def edit_student(student_id: int) -> Response | str:
     """An administrator changes a student's status or group."""
-    cabinet = current_cabinet()
-    with cabinet.db.session() as session:
-        student = session.get(Student, student_id)
-    if student is None:
-        abort(404)
-    groups = cabinet.host.directory.groups()
-    if request.method == "POST":
-        parsed = _parse_edit(STUDENT_STATUSES, "group")
-        if parsed is None or (parsed[1] is not None and parsed[1] not in groups):
-            abort(400)
-        changes = update_student(cabinet, student_id, status=parsed[0], group_id=parsed[1])
-        notify_changes(cabinet, changes)
-        flash(_("Изменения сохранены."), "success")
-        return redirect(url_for("people.students"))
-    return render_template(
-        "people/edit.html",
-        person=student,
-        kind="student",
-        container_arg="group",
-        container_id=student.group_id,
-        containers=groups,
-        statuses=[status.value for status in STUDENT_STATUSES],
-        status_titles=STATUS_TITLES,
-        menu_key="students",
-    )
+    return _edit_person(PersonKind.STUDENT, student_id)
 
 
 @bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_employee(employee_id: int) -> Response | str:
     """An administrator changes an employee's status or structural unit."""
+    return _edit_person(PersonKind.EMPLOYEE, employee_id)
+
+
+def _edit_person(kind: PersonKind, person_id: int) -> Response | str:
+    """The edit form of either register: students belong to a group, employees to a unit."""
     cabinet = current_cabinet()
+    student = kind == PersonKind.STUDENT
+    statuses, section = (STUDENT_STATUSES, "students") if student else (EMPLOYEE_STATUSES, "employees")
+    container_arg = "group" if student else "unit"
     with cabinet.db.session() as session:
-        employee = session.get(Employee, employee_id)
-    if employee is None:
+        person = session.get(Student, person_id) if student else session.get(Employee, person_id)
+    if person is None:
         abort(404)
-    units = cabinet.host.directory.units()
+    containers = cabinet.host.directory.groups() if student else cabinet.host.directory.units()
     if request.method == "POST":
-        parsed = _parse_edit(EMPLOYEE_STATUSES, "unit")
-        if parsed is None or (parsed[1] is not None and parsed[1] not in units):
+        parsed = _parse_edit(statuses, container_arg)
+        if parsed is None or (parsed[1] is not None and parsed[1] not in containers):
             abort(400)
-        changes = update_employee(cabinet, employee_id, status=parsed[0], unit_id=parsed[1])
+        if student:
+            changes = update_student(cabinet, person_id, status=parsed[0], group_id=parsed[1])
+        else:
+            changes = update_employee(cabinet, person_id, status=parsed[0], unit_id=parsed[1])
         notify_changes(cabinet, changes)
         flash(_("Изменения сохранены."), "success")
-        return redirect(url_for("people.employees"))
+        return redirect(url_for(f"people.{section}"))
     return render_template(
         "people/edit.html",
-        person=employee,
-        kind="employee",
-        container_arg="unit",
-        container_id=employee.unit_id,
-        containers=units,
-        statuses=[status.value for status in EMPLOYEE_STATUSES],
+        person=person,
+        kind=kind.value,
+        container_arg=container_arg,
+        container_id=person.group_id if isinstance(person, Student) else person.unit_id,
+        containers=containers,
+        statuses=[status.value for status in statuses],
         status_titles=STATUS_TITLES,
-        menu_key="employees",
+        menu_key=section,
     )
