@@ -11,11 +11,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-__all__ = ["PG_ENV_VAR", "PG_SKIP_REASON", "fresh_database_url"]
+__all__ = ["PG_ENV_VAR", "PG_SKIP_REASON", "fresh_database_url", "fresh_engine"]
 
 PG_ENV_VAR = "SFERUM_TEST_DATABASE_URL"
 PG_SKIP_REASON = f"{PG_ENV_VAR} is not set"
@@ -37,3 +38,14 @@ def fresh_database_url(base_url: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def fresh_engine(base_url: str, **engine_options: Any) -> Iterator[Engine]:
+    """An engine on a fresh database next to ``base_url``'s; disposed, and the database dropped, afterwards."""
+    with fresh_database_url(base_url) as url:
+        engine = create_engine(url, **engine_options)
+        try:
+            yield engine
+        finally:
+            engine.dispose()

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, inspect
 
 from hookspecs.types import JobContext
 from sferum_plugin.services import install
 from sferum_plugin.services.mailing import MailingDraft, create_mailing, resolve_audience, run_mailings
-from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_database_url
+from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_engine
 from tests.mailing.conftest import AUTHOR, make_host, policy, students
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not os.environ.get(PG_ENV_VAR), reason=PG_SKIP_REASON)]
@@ -22,13 +22,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not os.environ.get(PG_ENV
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
-    with fresh_database_url(os.environ[PG_ENV_VAR]) as url:
-        engine = create_engine(url, pool_size=10)
-        try:
-            install.install(engine)
-            yield engine
-        finally:
-            engine.dispose()
+    with fresh_engine(os.environ[PG_ENV_VAR], pool_size=10) as engine:
+        install.install(engine)
+        yield engine
 
 
 def test_migration_0004_downgrades_and_upgrades(pg_engine: Engine) -> None:

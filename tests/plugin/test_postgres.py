@@ -7,13 +7,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy import Engine, inspect, select
 
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.models import OnlineLesson, ProfileLink
 from sferum_plugin.services import install, lessons
 from sferum_plugin.services.lessons import LessonRefused
-from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_database_url
+from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_engine
 from tests.plugin.fakes import FakeDatabase, FakeHost
 from tests.plugin.test_lessons import NOW, SETTINGS, TEACHER, _lesson
 
@@ -22,12 +22,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not os.environ.get(PG_ENV
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
-    with fresh_database_url(os.environ[PG_ENV_VAR]) as url:
-        engine = create_engine(url, pool_size=10)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    with fresh_engine(os.environ[PG_ENV_VAR], pool_size=10) as engine:
+        yield engine
 
 
 def test_migrations_upgrade_and_downgrade_on_postgresql(pg_engine: Engine) -> None:

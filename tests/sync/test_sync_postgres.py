@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, func, select
 
 from hookspecs.types import PersonKind
 from sferum_plugin.models import SferumChat, SferumSyncOperation
 from sferum_plugin.sandbox import DEFAULT_APP_ID, Sandbox
 from sferum_plugin.services import install
 from sferum_plugin.services.sync import PassOptions, run_pass
-from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_database_url
+from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_engine
 from tests.plugin.fakes import FakeDatabase, FakeHost
 from tests.sync.conftest import make_client
 from tests.sync.world import World
@@ -25,11 +25,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not os.environ.get(PG_ENV
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
-    with fresh_database_url(os.environ[PG_ENV_VAR]) as url:
-        engine = create_engine(url)
+    with fresh_engine(os.environ[PG_ENV_VAR]) as engine:
         install.install(engine)
         yield engine
-        engine.dispose()
 
 
 def test_two_workers_at_once_apply_every_operation_exactly_once(pg_engine: Engine) -> None:
