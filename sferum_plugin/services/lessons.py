@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Host
-from hookspecs.types import LessonRef, Viewer
+from hookspecs.types import LessonRef, PersonKind, Viewer
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.gateway.errors import (
     ApiError,
@@ -165,8 +165,6 @@ def lesson_views(
 def _student_group(host: Host, viewer: Viewer) -> int | None:
     if viewer.student_id is None:
         return None
-    from hookspecs.types import PersonKind
-
     person = host.directory.people(PersonKind.STUDENT, [viewer.student_id]).get(viewer.student_id)
     return person.group_id if person is not None and person.active else None
 

@@ -246,3 +246,21 @@ def test_cards_cost_the_same_queries_for_5_and_50_lessons(setup: tuple[FakeHost,
         return len(statements), len(host.directory.calls)
 
     assert count(5) == count(50)
+
+
+def test_after_an_unconfirmed_start_the_teachers_card_asks_to_confirm_a_new_one(
+    setup: tuple[FakeHost, FakeCalls],
+) -> None:
+    host, calls = setup
+    host.settings.stored = {
+        "sferum": {"app_id": str(SETTINGS.app_id), "service_token": "s" * 20, "app_token": "a" * 20}
+    }
+    calls.fail_with = OutcomeUnknownError("connection dropped", method="calls.start")
+    with pytest.raises(LessonRefused):
+        _start(host, calls)
+    card = schedule_cards(TEACHER, host.directory.lesson_list, host)[1]
+    assert card.status == "Сферум не подтвердил запуск онлайн-занятия."
+    (action,) = card.actions
+    assert action.label == "Начать онлайн-занятие заново"
+    assert action.url.endswith("?confirm=1")
+    assert action.confirm  # the browser asks before a possibly second call
