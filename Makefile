@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format clean
+.PHONY: install chromium demo test test-fast lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,14 @@ $(STAMP): $(BIN)/python pyproject.toml examples/host_app/pyproject.toml
 
 install: $(STAMP)
 
+# Debian's chromium for the browser tests (installed with apt-get when missing).
+chromium:
+	bash scripts/ensure_chromium.sh
+
 demo: install
 	$(BIN)/python scripts/run_demo.py
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
 
 test-fast: install
