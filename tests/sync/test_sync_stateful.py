@@ -60,6 +60,20 @@ class CrashAfterSend:
         return outcomes
 
 
+class CrashAfterCreate:
+    """A Sferum client that dies right after Sferum created a chat, before the outcome is recorded."""
+
+    def __init__(self, api: object) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._api, name)
+
+    def create_chat(self, title, member_ids):  # type: ignore[no-untyped-def]
+        self._api.create_chat(title, member_ids)  # type: ignore[attr-defined]
+        raise Crash
+
+
 class SyncMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -184,9 +198,9 @@ class SyncMachine(RuleBasedStateMachine):
     def full_pass(self) -> None:
         self.world.sync(full=True)
 
-    @rule()
-    def worker_crashes_after_sending(self) -> None:
-        api = CrashAfterSend(self.world.api)
+    @rule(after=st.sampled_from(["execute", "createChat"]))
+    def worker_crashes_after_sending(self, after: str) -> None:
+        api = CrashAfterSend(self.world.api) if after == "execute" else CrashAfterCreate(self.world.api)
         with contextlib.suppress(Crash):
             run_pass(self.world.host.db, self.world.host.directory, api,  # type: ignore[arg-type]
                      app_id=self.world.app_id, now=self.world.host.clock.now(),

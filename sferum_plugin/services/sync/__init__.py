@@ -7,7 +7,7 @@ Typical use (what the background jobs do)::
 """
 
 from sferum_plugin.services.sync.api import ChatsApi
-from sferum_plugin.services.sync.creation import find_by_marker, realize_chat, sferum_title
+from sferum_plugin.services.sync.creation import find_by_marker, realize_chats, sferum_title
 from sferum_plugin.services.sync.desired import ChatTarget, DesiredChat, desired_members
 from sferum_plugin.services.sync.diff import MembershipDiff, membership_diff
 from sferum_plugin.services.sync.plan import ChatPlan, Plan, make_plan
@@ -29,7 +29,7 @@ __all__ = [
     "find_by_marker",
     "make_plan",
     "membership_diff",
-    "realize_chat",
+    "realize_chats",
     "release_chats",
     "run_pass",
     "sferum_title",

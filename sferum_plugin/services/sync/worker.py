@@ -30,7 +30,7 @@ from sferum_plugin.models import (
 )
 from sferum_plugin.services.sync.api import ChatsApi
 from sferum_plugin.services.sync.apply import add_known, apply_plan
-from sferum_plugin.services.sync.creation import realize_chat
+from sferum_plugin.services.sync.creation import Lease, realize_chats
 from sferum_plugin.services.sync.diff import MembershipDiff
 from sferum_plugin.services.sync.plan import make_plan
 from sferum_plugin.services.sync.queue import (
@@ -197,15 +197,16 @@ def _work(
         with db.session() as session:
             creating = make_plan(session, directory, app_id=app_id, chat_pks=to_create, org_user_id=org_user_id,
                                  strict=options.strict, now=now)  # fmt: skip
-        for pk in to_create:
-            realized = realize_chat(db, api, pk, desired=creating.chats[pk].desired.members,
-                                    org_user_id=org_user_id, now=now)  # fmt: skip
-            report.requests += realized.requests
-            report.created += realized.created
-            if realized.quota is not None:
-                until = now + timedelta(seconds=realized.quota.retry_after)
-                _pause(db, app_id, until, reason_of(realized.quota), report)
-                return
+        realized = realize_chats(
+            db, api, {pk: creating.chats[pk].desired.members for pk in to_create}, org_user_id=org_user_id, now=now,
+            lease=Lease(holder=options.holder, length=options.lease, chat_pks=tuple(pks)),
+        )  # fmt: skip
+        report.requests += realized.requests
+        report.created += realized.created
+        if realized.quota is not None:
+            until = now + timedelta(seconds=realized.quota.retry_after)
+            _pause(db, app_id, until, reason_of(realized.quota), report)
+            return
     skip = _verify(db, api, pks, full=options.full, now=now, report=report)
     with db.session() as session:
         plan = make_plan(session, directory, app_id=app_id, chat_pks=[pk for pk in pks if pk not in skip],
