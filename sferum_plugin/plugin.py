@@ -36,8 +36,8 @@ from sferum_plugin.services import install, mailing
 from sferum_plugin.services import jobs as lessons_job
 from sferum_plugin.services.sync import jobs as sync_jobs
 from sferum_plugin.services.sync import triggers
+from sferum_plugin.views import chat_open, connection_check, lesson_actions, profile_link, sync_admin
 from sferum_plugin.views import chats as chat_views
-from sferum_plugin.views import connection_check, lesson_actions, profile_link, sync_admin
 from sferum_plugin.views import mailing as mailing_views
 from sferum_plugin.views.cards import schedule_cards
 from sferum_plugin.views.online_lessons import online_lessons_page
@@ -182,6 +182,7 @@ def lms_routes() -> Sequence[Route]:
             permission=view,
         ),
         *chat_views.ROUTES,
+        *chat_open.ROUTES,
         *sync_admin.ROUTES,
         *mailing_views.ROUTES,
     ]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hookspecs.services import Host
 from hookspecs.types import ChatSummary, PersonKind, Viewer
-from sferum_plugin.gateway.domain import chat_peer_id
+from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumChat, SferumChatListedMember, SferumChatMember, SferumSyncOperation
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
@@ -194,17 +194,13 @@ def recreate(host: Host, chat_pk: int, now: datetime) -> bool:
     return True
 
 
-def chat_url(web_url: str, chat: SferumChat) -> str:
-    """Where «Открыть в Сферум» leads: the invite link if known, else the chat in Sferum's web client.
-
-    Assumption: the web client opens a conversation at ``/convo/<peer_id>`` (as web.vk.me does).
-    """
-    if chat.invite_link:
-        return chat.invite_link
-    return f"{web_url.rstrip('/')}/convo/{chat_peer_id(chat.chat_id or 0)}"
+def chat_url(host: Host, chat_pk: int) -> str:
+    """Where «Открыть в Сферум» leads: the module's own address for the chat, which checks the viewer and redirects
+    to the chat's invite link (:mod:`sferum_plugin.services.chat_links`); the link itself is never on a page."""
+    return host.urls.for_route(MODULE_NAME, "chat_open", chat_pk=chat_pk)
 
 
-def viewer_chats(host: Host, viewer: Viewer, *, app_id: int, web_url: str) -> list[ChatSummary]:
+def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary]:
     """The viewer's Sferum chats: those Sferum (as last known) lists the viewer's linked profile in."""
     from sferum_plugin.services.profiles import links_by_user
 
@@ -219,7 +215,7 @@ def viewer_chats(host: Host, viewer: Viewer, *, app_id: int, web_url: str) -> li
             .order_by(SferumChat.title)
         ).all()
         return [
-            ChatSummary(id=str(chat.chat_id), title=chat.title, kind=chat.kind, url=chat_url(web_url, chat),
+            ChatSummary(id=str(chat.chat_id), title=chat.title, kind=chat.kind, url=chat_url(host, chat.id),
                         open_label="Открыть в Сферум")
             for chat in chats
         ]  # fmt: skip

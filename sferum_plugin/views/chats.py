@@ -15,7 +15,7 @@ from sferum_plugin.i18n import gettext
 from sferum_plugin.models import SferumChat
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
 from sferum_plugin.rendering import render
-from sferum_plugin.services import chats, connection
+from sferum_plugin.services import chat_links, chats, connection
 from sferum_plugin.settings import SferumSettings
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
 
@@ -39,7 +39,7 @@ def chat_list(viewer: Viewer, host: Host) -> list[ChatSummary]:
     settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
     if settings is None:
         return []
-    found = chats.viewer_chats(host, viewer, app_id=settings.app_id, web_url=settings.web_url)
+    found = chats.viewer_chats(host, viewer, app_id=settings.app_id)
     label = gettext(viewer.locale, "Открыть в Сферум")
     return [ChatSummary(id=c.id, title=c.title, kind=c.kind, url=c.url, open_label=label) for c in found]
 
@@ -124,8 +124,9 @@ def chat_view(request: HttpRequest) -> Page:
     back = request.host.urls.host_page("chats")
     if chat is None or settings is None or (chat.created_by != viewer.user_id and not viewer.can(CHATS_MANAGE)):
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
+    member = chat_links.may_open(request.host.db, chat.id, viewer, app_id=settings.app_id)
     body = render(
-        "chats_view.html", locale, chat=chat, url=chats.chat_url(settings.web_url, chat) if chat.chat_id else "",
+        "chats_view.html", locale, chat=chat, url=chats.chat_url(request.host, chat.id) if member else "",
         can_manage=viewer.can(CHATS_MANAGE), csrf_field=request.csrf_field, csrf_token=request.csrf_token,
         recreate_url=request.host.urls.for_route(MODULE_NAME, "chat_recreate", chat_pk=chat.id), back_url=back,
     )  # fmt: skip

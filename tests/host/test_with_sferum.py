@@ -177,3 +177,44 @@ def _user_id(cabinet: Cabinet, username: str) -> int:
 
     with cabinet.db.session() as session:
         return session.scalars(select(User.id).where(User.username == username)).one()
+
+
+def test_a_group_chat_made_by_its_teacher_opens_in_sferum_for_its_members_only(
+    app: Flask, sandbox: RunningSandbox
+) -> None:
+    import httpx
+
+    cabinet = Cabinet.of(app)
+    seeded: Seeded = app.extensions["test_seeded"]
+    with cabinet.db.session() as session:
+        for username, sferum_id in (("teacher", 1002), ("student", 1001), ("employee", 1003)):
+            session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, username),
+                                    sferum_user_id=sferum_id, linked_at=DEFAULT_NOW))  # fmt: skip
+    admin = app.test_client()
+    login(admin, "admin")
+    post(admin, "/admin/modules/main/settings", {"org_name": "Университет", "chat_type": "sferum"})
+
+    teacher = app.test_client()
+    login(teacher, "teacher")
+    made = post(teacher, "/m/sferum/chats/new", {"kind": "group", "group_id": str(seeded.group_id),
+                                                  "title": "ИВТ <b>21</b>"})  # fmt: skip
+    assert made.status_code == 303
+    (chat,) = httpx.get(f"{sandbox.url}/_sandbox/state").json()["chats"]
+    assert chat["title"].startswith("ИВТ <b>21</b> [g")
+
+    student = app.test_client()
+    login(student, "student")
+    listing = student.get("/chats").get_data(as_text=True)
+    assert "ИВТ &lt;b&gt;21&lt;/b&gt;" in listing  # escaped by the host
+    opened = re.search(r'href="(/m/sferum/chats/\d+/open)"', listing)
+    assert opened is not None, listing
+    assert "/join/" not in listing  # the invite link is on no page
+    reply = student.get(opened.group(1))
+    assert reply.status_code == 302
+    assert reply.headers["Location"].startswith(f"{sandbox.url}/join/")
+    assert reply.headers["Cache-Control"] == "no-store"
+
+    outsider = app.test_client()
+    login(outsider, "employee")  # linked, but neither in the group nor its teacher
+    assert opened.group(1) not in outsider.get("/chats").get_data(as_text=True)
+    assert outsider.get(opened.group(1)).status_code == 404

@@ -31,8 +31,8 @@ from sferum_plugin.sandbox import (
     serve,
 )
 from sferum_plugin.services.sync.cli import run_sync_command
+from sferum_plugin.views import chat_open, sync_admin
 from sferum_plugin.views import chats as chat_views
-from sferum_plugin.views import sync_admin
 from tests.plugin.fakes import FakeHost
 
 TEACHER = Viewer(user_id=10, username="t", full_name="Преподаватель", roles=frozenset({"employee"}),
@@ -86,8 +86,109 @@ def test_backend_is_offered_and_lists_the_viewers_chats_with_open_in_sferum(conf
     listed = plugin.lms_chat_list(backend="sferum", viewer=STUDENT, host=configured)
     assert listed is not None
     assert [(c.title, c.open_label) for c in listed] == [("ИВТ-21", "Открыть в Сферум")]
-    assert listed[0].url.startswith("https://web.sferum.test/convo/2000000")
+    (chat_pk,) = [row.id for row in _chat_rows(configured)]
+    assert listed[0].url == f"/m/sferum/chat_open/{chat_pk}"  # the module's own address, not the invite link
     assert plugin.lms_chat_list(backend="native", viewer=STUDENT, host=configured) is None
+
+
+def _chat_rows(host: FakeHost) -> list[SferumChat]:
+    with host.db.session() as session:
+        rows = list(session.scalars(select(SferumChat).order_by(SferumChat.id)))
+        session.expunge_all()
+        return rows
+
+
+def _group_chat(host: FakeHost) -> int:
+    reply = chat_views.new_chat(_request(host, TEACHER, "POST", form={"kind": "group", "group_id": "17",
+                                                                     "title": "ИВТ-21"}))  # fmt: skip
+    assert isinstance(reply, HttpResponse)
+    (row,) = _chat_rows(host)
+    assert row.state == "active"
+    return row.id
+
+
+def _open(host: FakeHost, viewer: Viewer, chat_pk: object) -> Page | HttpResponse:
+    return chat_open.open_chat(_request(host, viewer, path_params={"chat_pk": str(chat_pk)}))
+
+
+def test_open_in_sferum_redirects_a_member_to_the_invite_link_asked_of_sferum_once(
+    configured: FakeHost, sandbox: Sandbox
+) -> None:
+    pk = _group_chat(configured)
+    first = _open(configured, STUDENT, pk)
+    assert isinstance(first, HttpResponse)
+    assert first.status == 302
+    link = first.headers["Location"]
+    assert "/join/" in link
+    assert first.headers["Cache-Control"] == "no-store"
+    assert sandbox.request_counts()["messages.getInviteLink"] == 1
+    again = _open(configured, TEACHER, pk)
+    assert isinstance(again, HttpResponse)
+    assert again.headers["Location"] == link
+    assert sandbox.request_counts()["messages.getInviteLink"] == 1  # the stored link served the second click
+    (row,) = _chat_rows(configured)
+    assert row.invite_link is not None
+    assert "join" not in row.invite_link  # stored encrypted
+    assert link not in row.invite_link
+
+
+def test_open_in_sferum_is_refused_to_people_outside_the_chat_without_asking_sferum(
+    configured: FakeHost, sandbox: Sandbox
+) -> None:
+    pk = _group_chat(configured)
+    outsider = Viewer(user_id=99, username="x", full_name="Посторонний", roles=frozenset({"student"}))
+    for viewer, chat_pk in ((outsider, pk), (STUDENT, pk + 1), (STUDENT, "1 OR 1=1"), (STUDENT, "")):
+        page = _open(configured, viewer, chat_pk)
+        assert isinstance(page, Page)
+        assert page.status == 404
+        assert "Чат не найден" in page.body_html
+    assert sandbox.request_counts().get("messages.getInviteLink", 0) == 0
+    # A chat manager who is not in the chat may see its state page but not join it through the invite link.
+    manager = Viewer(user_id=98, username="m", full_name="Менеджер", roles=frozenset({"employee"}),
+                     permissions=frozenset({CHATS_MANAGE}))  # fmt: skip
+    assert isinstance(_open(configured, manager, pk), Page)
+    assert isinstance(_open(configured, TEACHER, pk), HttpResponse)  # staff of the group: a member
+
+
+def test_a_changed_application_token_makes_the_stored_link_be_asked_for_again(
+    configured: FakeHost, sandbox: Sandbox
+) -> None:
+    pk = _group_chat(configured)
+    assert isinstance(_open(configured, STUDENT, pk), HttpResponse)  # stored, encrypted with the old token
+    from sferum_plugin.services import chat_links
+
+    class Counting:
+        calls = 0
+
+        def get_invite_link(self, chat_id: int, *, reset: bool = False) -> str:
+            Counting.calls += 1
+            return "https://sferum.test/join/new"
+
+    for _ in range(2):
+        link = chat_links.invite_link(configured.db, Counting(), pk, app_token="a different token")
+        assert link == "https://sferum.test/join/new"
+    assert Counting.calls == 1  # asked once, then read back with the new token's key
+
+
+def test_a_chat_deleted_in_sferum_is_marked_when_someone_opens_it(configured: FakeHost, sandbox: Sandbox) -> None:
+    pk = _group_chat(configured)
+    sandbox._core.state.chats.clear()
+    page = _open(configured, STUDENT, pk)
+    assert isinstance(page, Page)
+    assert page.status == 410
+    (row,) = _chat_rows(configured)
+    assert (row.state, row.invite_link) == ("vanished", None)
+
+
+def test_open_in_sferum_says_when_sferum_cannot_be_asked(configured: FakeHost, sandbox: Sandbox) -> None:
+    pk = _group_chat(configured)
+    sandbox.faults.inject("messages.getInviteLink", times=10, error_code=10)
+    page = _open(configured, STUDENT, pk)
+    assert isinstance(page, Page)
+    assert page.status == 502
+    assert "Не удалось получить ссылку на чат" in page.body_html
+    (row,) = _chat_rows(configured)
+    assert row.invite_link is None
 
 
 def test_teacher_cannot_create_a_chat_for_a_group_they_do_not_teach(configured: FakeHost, sandbox: Sandbox) -> None:

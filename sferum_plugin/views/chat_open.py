@@ -1,0 +1,48 @@
+"""«Открыть в Сферум»: the module's own address for a chat, which checks the viewer and redirects to the chat's
+invite link (see :mod:`sferum_plugin.services.chat_links`)."""
+
+from __future__ import annotations
+
+import logging
+
+from hookspecs.types import HttpRequest, HttpResponse, Page, Route
+from sferum_plugin.gateway.errors import ChatNotFoundError, SferumError
+from sferum_plugin.i18n import gettext
+from sferum_plugin.services import chat_links, connection
+from sferum_plugin.services.sync.reasons import reason_of
+from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+
+__all__ = ["ROUTES", "open_chat"]
+
+logger = logging.getLogger(__name__)
+
+
+def open_chat(request: HttpRequest) -> Page | HttpResponse:
+    """Redirect a member of the chat to the chat in Sferum."""
+    host, viewer = request.host, viewer_of(request)
+    settings = settings_of(request)
+    back = host.urls.host_page("chats")
+    raw = request.path_params.get("chat_pk", "")
+    # One answer for "no such chat" and "not yours": the page must not tell which chats exist.
+    if settings is None or not raw.isdigit() or not chat_links.may_open(host.db, int(raw), viewer,
+                                                                       app_id=settings.app_id):  # fmt: skip
+        return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
+    try:
+        with connection.http_client(settings) as http:
+            link = chat_links.invite_link(host.db, connection.org_client(settings, http), int(raw),
+                                          app_token=settings.app_token)  # fmt: skip
+    except ChatNotFoundError:
+        return message_page(request, "Чаты Сферум", "Чат удалён в Сферуме.", status=410, back_url=back)
+    except SferumError as error:
+        logger.warning("invite link of chat row %s: %s", raw, error)
+        locale = locale_of(request)
+        message = gettext(locale, "Не удалось получить ссылку на чат от Сферума: {reason} Попробуйте позже.")
+        return message_page(request, "Чаты Сферум", message.format(reason=gettext(locale, reason_of(error))),
+                            status=502, back_url=back)  # fmt: skip
+    # The link is a capability: not to be cached, nor passed on as a referrer.
+    return HttpResponse(
+        status=302, headers={"Location": link, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    )
+
+
+ROUTES: tuple[Route, ...] = (Route(rule="chats/<chat_pk>/open", endpoint="chat_open", handler=open_chat),)
