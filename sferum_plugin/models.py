@@ -315,6 +315,21 @@ class SferumSyncService(Base):
     pause_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
+class SferumSyncWorker(Base):
+    """A sync worker running a pass: the rate limit is shared among the live ones, and on SQLite only one runs.
+
+    A row lives from the start of a pass to its end; ``until`` is renewed by long passes, and a crashed worker's
+    row stops counting once ``until`` has passed.
+    """
+
+    __tablename__ = "sferum_sync_workers"
+
+    holder: Mapped[str] = mapped_column(String(100), primary_key=True)
+    app_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class SferumMailing(Base):
     """An e-mail mailing (issue 6): who made it for whom, its texts, its state and its running counts.
 

@@ -120,9 +120,11 @@ class GatewayProfiles:
         return tokens.user_id, owner.full_name
 
 
-def org_client(settings: SferumSettings, http: httpx.Client) -> SferumClient:
-    """A client acting for the organisation (the application token): chats and their members."""
+def org_client(settings: SferumSettings, http: httpx.Client, *, share: int = 1) -> SferumClient:
+    """A client acting for the organisation (the application token): chats and their members.
+
+    :param share: how many workers divide the configured rate (the sync workers running at once).
+    """
     config = gateway_config(settings)
-    return SferumClient(
-        config, settings.app_token, http=http, limiter=shared_limiter(config.requests_per_second, config.burst)
-    )
+    rate, burst = config.requests_per_second / max(1, share), max(1, config.burst // max(1, share))
+    return SferumClient(config, settings.app_token, http=http, limiter=shared_limiter(rate, burst))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hookspecs.types import (
     HttpRequest,
@@ -281,3 +281,35 @@ def test_sync_command_finds_the_host_and_runs_a_dry_run_then_a_pass(
     assert "created=1" in capsys.readouterr().out
     with configured.db.session() as session:
         assert session.scalar(select(SferumChat.state)) == "active"
+
+
+def test_on_sqlite_the_job_skips_its_pass_while_another_worker_runs_one(
+    configured: FakeHost, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from sferum_plugin.models import SferumSyncWorker
+    from sferum_plugin.services.sync.jobs import BUSY_NOTE, run_for_host
+
+    global HOST
+    HOST = configured
+    chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}))
+    now = configured.clock.now()
+    with configured.db.session() as session:
+        session.add(SferumSyncWorker(holder="cron:42", app_id=DEFAULT_APP_ID, started_at=now,
+                                     until=now + timedelta(minutes=10)))  # fmt: skip
+    report = run_for_host(configured)
+    assert report is not None
+    assert report.note == BUSY_NOTE
+    assert sandbox.request_counts() == {}  # not a single Sferum request
+    monkeypatch.setenv("SFERUM_HOST", f"{__name__}:make_host")
+    assert run_sync_command(host_spec=None, loop=False, full=False, dry_run=False, chat_ids=()) == 0
+    assert "note=" in capsys.readouterr().out
+    with configured.db.session() as session:
+        assert session.scalar(select(SferumChat.state)) == "creating"  # left for the next run
+        session.execute(delete(SferumSyncWorker))
+    report = run_for_host(configured)
+    assert report is not None
+    assert (report.note, report.created) == (None, 1)
+    with configured.db.session() as session:
+        assert session.scalars(select(SferumSyncWorker)).all() == []  # the worker left when its pass ended

@@ -89,8 +89,12 @@ def _describe(report: PassReport) -> str:
         f"{report.kind}: chats={report.chats} created={report.created} added={report.added} "
         f"removed={report.removed} failed={report.failed} requests={report.requests}"
     )
+    if report.workers > 1:
+        line += f" workers={report.workers}"
     if report.paused_until is not None:
         line += f" paused_until={report.paused_until.isoformat()}"
+    if report.note:
+        line += f" note={report.note}"
     for chat_pk, diff in sorted(report.preview.items()):
         line += f"\n  chat {chat_pk}: add {sorted(diff.add)} remove {sorted(diff.remove)}"
     return line

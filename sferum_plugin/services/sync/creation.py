@@ -31,6 +31,7 @@ from hookspecs.services import Database
 from sferum_plugin.gateway.domain import ChatInfo
 from sferum_plugin.gateway.errors import OutcomeUnknownError, QuotaExceededError, SferumError
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
+from sferum_plugin.services.sync import workers
 from sferum_plugin.services.sync.api import ChatsApi
 from sferum_plugin.services.sync.reasons import Verdict, reason_of, verdict_of
 
@@ -242,7 +243,8 @@ def _write(
 
 
 def _renew(db: Database, lease: Lease, at: datetime) -> None:
-    """Extend the pass's leases (a long creation pass must not lose its chats to another worker)."""
+    """Extend the pass's leases and its worker row (a long creation pass must not lose its chats to another
+    worker, nor stop counting among the live workers)."""
     with db.session() as session:
         session.execute(
             update(SferumChat)
@@ -250,3 +252,4 @@ def _renew(db: Database, lease: Lease, at: datetime) -> None:
             .values(lease_until=at + lease.length)
             .execution_options(synchronize_session=False)
         )
+        workers.renew(session, lease.holder, at + lease.length)

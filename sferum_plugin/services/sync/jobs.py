@@ -10,14 +10,18 @@ from sqlalchemy import func, select
 from hookspecs.services import Host
 from hookspecs.types import JobContext
 from sferum_plugin import MODULE_NAME
+from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumSyncPass
 from sferum_plugin.services import connection
+from sferum_plugin.services.sync import workers
 from sferum_plugin.services.sync.worker import PassOptions, PassReport, run_pass
 from sferum_plugin.settings import SferumSettings
 
-__all__ = ["QUEUE_INTERVAL", "full_pass_due", "run_for_host", "sync_full", "sync_queue"]
+__all__ = ["BUSY_NOTE", "QUEUE_INTERVAL", "full_pass_due", "run_for_host", "sync_full", "sync_queue"]
 
 logger = logging.getLogger(__name__)
+
+BUSY_NOTE = N_("Другой обработчик уже выполняет синхронизацию: с SQLite работает один обработчик за раз.")
 
 QUEUE_INTERVAL = timedelta(seconds=10)
 """How often queued requests are served: the «within seconds» of issue 5."""
@@ -26,7 +30,11 @@ QUEUE_INTERVAL = timedelta(seconds=10)
 def run_for_host(
     host: Host, *, full: bool = False, dry_run: bool = False, chat_pks: tuple[int, ...] | None = None
 ) -> PassReport | None:
-    """Run one pass with the module's settings (``None`` while the module is not configured)."""
+    """Run one pass with the module's settings (``None`` while the module is not configured).
+
+    The worker joins the live workers first (:mod:`~sferum_plugin.services.sync.workers`): it paces its requests
+    at its share of «Запросов в секунду», and on SQLite it skips the pass while another worker runs one.
+    """
     settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
     if settings is None:
         return None
@@ -34,9 +42,20 @@ def run_for_host(
     now = host.clock.now()
     if dry_run:
         return run_pass(host.db, host.directory, None, app_id=settings.app_id, now=now, options=options)
-    with connection.http_client(settings) as http:
-        client = connection.org_client(settings, http)
-        return run_pass(host.db, host.directory, client, app_id=settings.app_id, now=now, options=options)
+    with host.db.session() as session:
+        live = workers.join(session, app_id=settings.app_id, holder=options.holder, now=now, until=now + options.lease)
+    if live is None:
+        logger.info("sync pass skipped: another worker is running one (SQLite allows one at a time)")
+        return PassReport(kind="full" if full else "queue", note=BUSY_NOTE)
+    try:
+        with connection.http_client(settings) as http:
+            client = connection.org_client(settings, http, share=live)
+            report = run_pass(host.db, host.directory, client, app_id=settings.app_id, now=now, options=options)
+    finally:
+        with host.db.session() as session:
+            workers.leave(session, options.holder)
+    report.workers = live
+    return report
 
 
 def full_pass_due(host: Host, interval: timedelta, now: datetime) -> bool:

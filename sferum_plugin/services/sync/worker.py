@@ -89,6 +89,8 @@ class PassReport:
     paused_until: datetime | None = None
     preview: dict[int, MembershipDiff] = attrs.field(factory=dict)
     note: str | None = None
+    workers: int = 1
+    """Live workers sharing the request rate during the pass (set by the job runner)."""
 
 
 def run_pass(
