@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hookspecs.types import LessonRef, Person, PersonKind
+from hookspecs.types import GroupInfo, LessonRef, Person, PersonKind
 
 __all__ = [
     "Clock",
@@ -84,6 +84,13 @@ class Directory(Protocol):
 
     def units(self, ids: Iterable[int] | None = None) -> Mapping[int, str]:
         """Titles of structural units (all of them when ``ids`` is ``None``)."""
+        ...
+
+    def group_infos(self, ids: Iterable[int] | None = None) -> Mapping[int, GroupInfo]:
+        """Study groups with their structural unit and year of study (all of them when ``ids`` is ``None``).
+
+        Missing ids are absent from the result.
+        """
         ...
 
     def lessons(self, ids: Iterable[int]) -> Mapping[int, LessonRef]:

@@ -24,6 +24,7 @@ __all__ = [
     "ChatSummary",
     "DirectoryFilter",
     "FieldError",
+    "GroupInfo",
     "HttpRequest",
     "HttpResponse",
     "JobContext",
@@ -177,6 +178,22 @@ class Person:
     def active(self) -> bool:
         """Whether the person is currently enrolled or employed."""
         return self.status == PersonStatus.ACTIVE
+
+
+@attrs.frozen
+class GroupInfo:
+    """A study group as the host's records describe it: where it belongs and which year of study it is in.
+
+    :param id: the group's id in the host's records.
+    :param title: the group's title (``"ИВТ-21"``).
+    :param unit_id: the structural unit the group belongs to (a faculty or a department), or ``None``.
+    :param year: the year of study (курс: 1 for first-year students), or ``None`` if the host does not keep it.
+    """
+
+    id: int
+    title: str
+    unit_id: int | None = None
+    year: int | None = None
 
 
 @attrs.frozen

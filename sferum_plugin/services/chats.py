@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,17 +158,73 @@ def request_chat(
             return ChatRequest(found.id, existed=True)
 
 
+def _may_create_group_chats(host: Host, viewer: Viewer, group_ids: Sequence[int]) -> bool:
+    """:func:`can_create` for many group chats, with one directory call."""
+    if viewer.can(CHATS_MANAGE):
+        return True
+    if viewer.employee_id is None or not viewer.can(CHATS_CREATE_GROUP):
+        return False
+    staff = host.directory.group_staff(group_ids)
+    return all(any(person.id == viewer.employee_id for person in staff.get(gid, ())) for gid in group_ids)
+
+
+def _group_chat_pks(session: Session, app_id: int, group_ids: Sequence[int]) -> dict[int, int]:
+    """Group id → row id of the group's chat, for those of ``group_ids`` that have one."""
+    rows = session.execute(
+        select(SferumChat.target_id, SferumChat.id).where(
+            SferumChat.app_id == app_id, SferumChat.kind == "group", SferumChat.target_id.in_(group_ids)
+        )
+    ).all()
+    return {target_id: pk for target_id, pk in rows if target_id is not None}
+
+
 def request_group_chats(host: Host, viewer: Viewer, *, app_id: int, group_ids: Sequence[int]) -> list[ChatRequest]:
-    """Record chats for many groups at once (titles are the groups' names); the worker creates them."""
+    """Record chats for many groups at once (titles are the groups' names); the worker creates them.
+
+    The rules of :func:`request_chat`, checked for every group before anything is written: unknown groups are
+    skipped, a group that has a chat gets its existing one back (never a second), and a missing right or an invalid
+    title refuses the whole request.  A fixed number of statements however many groups: the directory, one
+    ``SELECT`` of the existing rows, one executemany ``INSERT`` of the missing ones, one ``SELECT`` of their ids and
+    the queue's ``INSERT``.
+
+    :raises ChatRefused: the viewer may not create one of the chats, or a group's title is not a valid chat title.
+    """
     titles = host.directory.groups(group_ids)
-    requests = [
-        request_chat(host, viewer, app_id=app_id, kind="group", target_id=gid, title=titles[gid][:TITLE_MAX])
-        for gid in group_ids
-        if gid in titles
+    wanted = [gid for gid in dict.fromkeys(group_ids) if gid in titles]
+    if not wanted:
+        return []
+    if not _may_create_group_chats(host, viewer, wanted):
+        raise ChatRefused(N_("Недостаточно прав для создания этого чата."))
+    clean = {gid: validate_title(titles[gid][:TITLE_MAX]) for gid in wanted}
+    now = host.clock.now()
+    try:
+        with host.db.session() as session:
+            existing = _group_chat_pks(session, app_id, wanted)
+            missing = [gid for gid in wanted if gid not in existing]
+            created: dict[int, int] = {}
+            if missing:
+                rows = [
+                    {"app_id": app_id, "kind": "group", "target_id": gid, "title": clean[gid],
+                     "marker": _marker("group", gid), "state": "creating", "created_by": viewer.user_id,
+                     "created_at": now, "needs_verify": False}
+                    for gid in missing
+                ]  # fmt: skip
+                session.execute(insert(SferumChat), rows)
+                created = _group_chat_pks(session, app_id, missing)
+                enqueue(session, [f"chat:{created[gid]}" for gid in missing], now)
+    except IntegrityError:
+        # Someone recorded one of these chats meanwhile, so the whole INSERT was rolled back: go one group at a
+        # time, which returns the winner's row where the unique constraint fires.
+        requests = [
+            request_chat(host, viewer, app_id=app_id, kind="group", target_id=gid, title=clean[gid]) for gid in wanted
+        ]
+        with host.db.session() as session:
+            enqueue(session, [f"chat:{r.chat_pk}" for r in requests if not r.existed], now)
+        return requests
+    return [
+        ChatRequest(existing[gid], existed=True) if gid in existing else ChatRequest(created[gid], existed=False)
+        for gid in wanted
     ]
-    with host.db.session() as session:
-        enqueue(session, [f"chat:{r.chat_pk}" for r in requests if not r.existed], host.clock.now())
-    return requests
 
 
 def create_now(host: Host, api: ChatsApi, chat_pk: int, *, app_id: int) -> PassReport:

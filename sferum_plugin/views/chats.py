@@ -4,14 +4,17 @@ administrators with its progress, re-creating a vanished chat, and the Чаты 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
+from urllib.parse import urlencode
 
+import attrs
 from sqlalchemy import select
 
 from hookspecs.services import Host
-from hookspecs.types import Action, ChatSummary, HttpRequest, HttpResponse, Page, PersonKind, Route, Viewer
+from hookspecs.types import Action, ChatSummary, GroupInfo, HttpRequest, HttpResponse, Page, PersonKind, Route, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.gateway.errors import SferumError
-from sferum_plugin.i18n import gettext
+from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.models import SferumChat
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
 from sferum_plugin.rendering import render
@@ -142,40 +145,118 @@ def recreate_chat(request: HttpRequest) -> Page | HttpResponse:
     return HttpResponse.redirect(request.host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id))
 
 
+@attrs.frozen
+class _GroupFilter:
+    """The bulk page's filter: a structural unit and a year of study (``None``: any)."""
+
+    unit_id: int | None = None
+    year: int | None = None
+
+    def matches(self, group: GroupInfo) -> bool:
+        return (self.unit_id is None or group.unit_id == self.unit_id) and (
+            self.year is None or group.year == self.year
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.unit_id is not None or self.year is not None
+
+    def query(self) -> str:
+        """The filter as the page's query string (``unit=5&year=2``), ``""`` when it filters nothing."""
+        return urlencode(
+            {name: value for name, value in (("unit", self.unit_id), ("year", self.year)) if value is not None}
+        )
+
+
+class _UnknownFilter(Exception):
+    """A filter value names nothing the directory has; ``reason`` is a source string marked for translation."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _small_int(value: str) -> int | None:
+    """``value`` as an id if it is one (ASCII digits, short enough for the database), else ``None``."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
+def _group_filter(values: Mapping[str, str], units: Mapping[int, str], years: Collection[int]) -> _GroupFilter:
+    """The filter from the page's ``unit`` and ``year`` values (query or form); empty values filter nothing.
+
+    :raises _UnknownFilter: a value that is not a unit of the directory, or a year no group is in.
+    """
+    raw_unit, raw_year = values.get("unit", "").strip(), values.get("year", "").strip()
+    unit_id, year = _small_int(raw_unit), _small_int(raw_year)
+    if raw_unit and unit_id not in units:
+        raise _UnknownFilter(N_("Структурное подразделение не найдено."))
+    if raw_year and year not in years:
+        raise _UnknownFilter(N_("Учебных групп такого курса нет."))
+    return _GroupFilter(unit_id=unit_id, year=year)
+
+
+def _chosen_groups(request: HttpRequest, listed: list[GroupInfo]) -> list[int]:
+    """The groups a POST asks chats for, always among ``listed`` (the filter's groups, re-derived on the server):
+    every listed group for «all», else the ticked ones and those whose title starts with the prefix."""
+    if request.form.get("scope") == "filter":
+        return [group.id for group in listed]
+    ticked = {_small_int(value) for value in request.form_lists.get("group_ids", ())}
+    prefix = request.form.get("prefix", "").strip().casefold()
+    return [g.id for g in listed if g.id in ticked or (prefix and g.title.casefold().startswith(prefix))]
+
+
 def bulk_create(request: HttpRequest) -> Page | HttpResponse:
-    """Administrators: chats for many groups at once (all groups, or those whose title starts with a prefix)."""
+    """Administrators: chats for many groups at once — every group of a unit and/or a year of study (the filter),
+    ticked groups, or those whose title starts with a prefix — and the progress of their creation."""
     viewer, host, locale = viewer_of(request), request.host, locale_of(request)
     settings = settings_of(request)
     progress = host.urls.for_route(MODULE_NAME, "chats_bulk")
     if settings is None:
         return message_page(request, "Чаты Сферум", "Модуль ещё не настроен: обратитесь к администратору.",
                             status=409, back_url=host.urls.host_page("chats"))  # fmt: skip
-    groups = host.directory.groups()
-    if request.method == "POST":
-        chosen = [int(v) for v in request.form_lists.get("group_ids", ()) if v.isdigit() and int(v) in groups]
-        prefix = request.form.get("prefix", "").strip().casefold()
-        if prefix:
-            chosen += [gid for gid, title in groups.items() if title.casefold().startswith(prefix)]
-        chats.request_group_chats(host, viewer, app_id=settings.app_id, group_ids=sorted(set(chosen)))
-        return HttpResponse.redirect(progress)
+    groups, units = host.directory.group_infos(), host.directory.units()
+    years = sorted({group.year for group in groups.values() if group.year is not None})
+    error = ""
+    try:
+        chosen_filter = _group_filter(request.form if request.method == "POST" else request.args, units, years)
+    except _UnknownFilter as unknown:
+        chosen_filter, error = _GroupFilter(), gettext(locale, unknown.reason)
+        listed: list[GroupInfo] = []
+    else:
+        listed = sorted((g for g in groups.values() if chosen_filter.matches(g)), key=lambda g: (g.title, g.id))
+    if request.method == "POST" and not error:
+        try:
+            chats.request_group_chats(host, viewer, app_id=settings.app_id,
+                                      group_ids=_chosen_groups(request, listed))  # fmt: skip
+        except chats.ChatRefused as refused:
+            error = gettext(locale, refused.reason)
+        else:
+            query = chosen_filter.query()
+            return HttpResponse.redirect(f"{progress}?{query}" if query else progress)
     with host.db.session() as session:
         rows = session.execute(
             select(SferumChat.target_id, SferumChat.state, SferumChat.error).where(
                 SferumChat.app_id == settings.app_id, SferumChat.kind == "group"
             )
         ).all()
-    states = {row.target_id: (row.state, row.error) for row in rows}
+    listed_ids = {group.id for group in listed}
+    # Progress of the groups on the page: with a filter, of that unit's or year's groups only.
+    states = {row.target_id: (row.state, row.error) for row in rows if row.target_id in listed_ids}
     counts: dict[str, int] = {}
     for state, _ in states.values():
         counts[state] = counts.get(state, 0) + 1
     from sferum_plugin.views.sync_admin import STATE_LABELS
 
     body = render(
-        "chats_bulk.html", locale, groups=sorted(groups.items(), key=lambda i: i[1]), states=states, counts=counts,
-        total=len(states), state_labels=STATE_LABELS, csrf_field=request.csrf_field,
+        "chats_bulk.html", locale, groups=listed, states=states, counts=counts, total=len(states),
+        without_chat=len(listed_ids - states.keys()), state_labels=STATE_LABELS, error=error,
+        units=sorted(units.items(), key=lambda i: (i[1], i[0])), years=years, unit_id=chosen_filter.unit_id,
+        year=chosen_filter.year, filtered=chosen_filter.active, csrf_field=request.csrf_field,
         csrf_token=request.csrf_token, action=progress,
     )  # fmt: skip
-    return Page(title=gettext(locale, "Чаты учебных групп в Сферум"), body_html=body, menu_key="sferum.sync")
+    title = gettext(locale, "Чаты учебных групп в Сферум")
+    return Page(title=title, body_html=body, status=400 if error else 200, menu_key="sferum.sync")
 
 
 ROUTES: tuple[Route, ...] = (

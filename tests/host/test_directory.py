@@ -11,7 +11,7 @@ from lms_host.models import Lesson
 from sqlalchemy import event
 
 from hookspecs.services import Host
-from hookspecs.types import PersonKind
+from hookspecs.types import GroupInfo, PersonKind
 from tests.host.people import Seeded
 
 
@@ -123,6 +123,20 @@ def test_titles_and_lessons(cabinet: Cabinet, seeded: Seeded) -> None:
     assert ref.starts_at.utcoffset() == timedelta(hours=3)
     assert [r.id for r in cabinet.host.directory.lessons_between(start, start + timedelta(minutes=1))] == [lesson_id]
     assert cabinet.host.directory.lessons_between(start + timedelta(minutes=1), start + timedelta(hours=2)) == []
+
+
+def test_group_infos_tell_each_groups_unit_and_year_in_one_query(cabinet: Cabinet, seeded: Seeded) -> None:
+    with one_query(cabinet):
+        infos = cabinet.host.directory.group_infos()
+    assert list(infos.values()) == [
+        GroupInfo(id=seeded.group_id, title="ИВТ-21", unit_id=seeded.unit_id, year=2),
+        GroupInfo(id=seeded.other_group_id, title="ПМ-22", unit_id=seeded.unit_id, year=1),
+    ]
+    with one_query(cabinet):
+        some = cabinet.host.directory.group_infos([seeded.other_group_id, 999])
+    assert list(some) == [seeded.other_group_id]
+    with one_query(cabinet):
+        assert cabinet.host.directory.group_infos([]) == {}
 
 
 def test_search_people_finds_active_people_by_name_or_email(cabinet: Cabinet, seeded: Seeded) -> None:

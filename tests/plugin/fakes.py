@@ -12,7 +12,7 @@ import attrs
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hookspecs.types import LessonRef, Person, PersonKind
+from hookspecs.types import GroupInfo, LessonRef, Person, PersonKind
 
 ORG_TZ = ZoneInfo("Europe/Moscow")
 
@@ -81,6 +81,8 @@ class FakeDirectory:
     staff: dict[int, list[int]] = attrs.field(factory=dict)  # group id → employee ids who teach or curate it
     group_titles: dict[int, str] = attrs.field(factory=dict)
     unit_titles: dict[int, str] = attrs.field(factory=dict)
+    group_units: dict[int, int] = attrs.field(factory=dict)  # group id → structural unit id
+    group_years: dict[int, int] = attrs.field(factory=dict)  # group id → year of study
 
     def people(self, kind: PersonKind, ids: Iterable[int]) -> Mapping[int, Person]:
         self.calls.append("people")
@@ -128,6 +130,15 @@ class FakeDirectory:
         self.calls.append("units")
         wanted = None if ids is None else set(ids)
         return {k: v for k, v in self.unit_titles.items() if wanted is None or k in wanted}
+
+    def group_infos(self, ids: Iterable[int] | None = None) -> Mapping[int, GroupInfo]:
+        self.calls.append("group_infos")
+        wanted = None if ids is None else set(ids)
+        return {
+            gid: GroupInfo(id=gid, title=title, unit_id=self.group_units.get(gid), year=self.group_years.get(gid))
+            for gid, title in self.group_titles.items()
+            if wanted is None or gid in wanted
+        }
 
     def search_people(self, query: str, limit: int = 20) -> Sequence[Person]:
         self.calls.append("search_people")

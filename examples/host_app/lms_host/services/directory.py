@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, union
 
-from hookspecs.types import LessonRef, Person, PersonKind, PersonStatus
+from hookspecs.types import GroupInfo, LessonRef, Person, PersonKind, PersonStatus
 from lms_host.database import HostDatabase, contains_text
 from lms_host.models import Employee, Lesson, StructuralUnit, Student, StudyGroup
 
@@ -192,6 +192,20 @@ class SqlDirectory:
             statement = statement.where(StructuralUnit.id.in_(_ids(ids)))
         with self._db.session() as session:
             return {row_id: title for row_id, title in session.execute(statement).all()}
+
+    def group_infos(self, ids: Iterable[int] | None = None) -> Mapping[int, GroupInfo]:
+        """Study groups with their structural unit and year of study (all of them when ``ids`` is ``None``)."""
+        statement = select(StudyGroup.id, StudyGroup.title, StudyGroup.unit_id, StudyGroup.year).order_by(
+            StudyGroup.title
+        )
+        if ids is not None:
+            statement = statement.where(StudyGroup.id.in_(_ids(ids)))
+        with self._db.session() as session:
+            rows = session.execute(statement).all()
+        return {
+            row_id: GroupInfo(id=row_id, title=title, unit_id=unit_id, year=year)
+            for row_id, title, unit_id, year in rows
+        }
 
     def lessons(self, ids: Iterable[int]) -> Mapping[int, LessonRef]:
         """The given lessons of the schedule."""
