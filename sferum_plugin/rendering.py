@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from sferum_plugin.i18n import translations
 
-__all__ = ["render"]
+__all__ = ["render", "when"]
+
+
+@pass_context
+def when(context: Context, value: datetime | None) -> str:
+    """A moment as people read it: ``29.11.2026 10:44`` in the template's ``timezone`` (the organisation's, which
+    the view passes), or with ``UTC`` when the view gave none; ``—`` for no moment."""
+    if value is None:
+        return "—"
+    zone = context.get("timezone")
+    if zone is None:
+        return value.strftime("%d.%m.%Y %H:%M UTC")
+    return value.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
 @functools.cache
@@ -22,6 +36,7 @@ def _environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["when"] = when
     return env
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -257,7 +257,8 @@ def chat_url(host: Host, chat_pk: int) -> str:
 
 
 def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary]:
-    """The viewer's Sferum chats: those Sferum (as last known) lists the viewer's linked profile in."""
+    """The viewer's Sferum chats: those Sferum (as last known) lists the viewer's linked profile in, with their
+    member counts (as last known)."""
     from sferum_plugin.services.profiles import links_by_user
 
     with host.db.session() as session:
@@ -265,13 +266,20 @@ def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary
         if link is None:
             return []
         member_of = select(SferumChatMember.chat_pk).where(SferumChatMember.sferum_user_id == link.sferum_user_id)
-        chats = session.scalars(
-            select(SferumChat)
-            .where(SferumChat.app_id == app_id, SferumChat.state == "active", SferumChat.id.in_(member_of))
+        counts = (
+            select(SferumChatMember.chat_pk, func.count().label("members"))
+            .where(SferumChatMember.chat_pk.in_(member_of))
+            .group_by(SferumChatMember.chat_pk)
+            .subquery()
+        )
+        rows = session.execute(
+            select(SferumChat, counts.c.members)
+            .join(counts, counts.c.chat_pk == SferumChat.id)
+            .where(SferumChat.app_id == app_id, SferumChat.state == "active")
             .order_by(SferumChat.title)
         ).all()
         return [
             ChatSummary(id=str(chat.chat_id), title=chat.title, kind=chat.kind, url=chat_url(host, chat.id),
-                        open_label="Открыть в Сферум")
-            for chat in chats
+                        open_label="Открыть в Сферум", members=members)
+            for chat, members in rows
         ]  # fmt: skip

@@ -44,7 +44,7 @@ def chat_list(viewer: Viewer, host: Host) -> list[ChatSummary]:
         return []
     found = chats.viewer_chats(host, viewer, app_id=settings.app_id)
     label = gettext(viewer.locale, "Открыть в Сферум")
-    return [ChatSummary(id=c.id, title=c.title, kind=c.kind, url=c.url, open_label=label) for c in found]
+    return [attrs.evolve(chat, open_label=label) for chat in found]
 
 
 def _choices(request: HttpRequest) -> tuple[dict[int, str], dict[int, str]]:

@@ -98,6 +98,7 @@ def linked_profiles_page(request: HttpRequest) -> Page:
                 unlink_url=lambda user_id: request.host.urls.for_route(MODULE_NAME, "profile_unlink", user_id=user_id),
                 csrf_field=request.csrf_field,
                 csrf_token=request.csrf_token,
+                timezone=request.host.clock.timezone,
             )
     else:
         body = render("linked_profiles.html", locale, rows=[], configured=False)

@@ -58,7 +58,7 @@ def sync_page(request: HttpRequest) -> Page:
         sync_url=host.urls.for_route(MODULE_NAME, "sync_now"),
         preview_url=host.urls.for_route(MODULE_NAME, "sync_admin") + "?preview=1",
         bulk_url=host.urls.for_route(MODULE_NAME, "chats_bulk"),
-        chat_url=lambda pk: host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=pk),
+        chat_url=lambda pk: host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=pk), timezone=host.clock.timezone,
     )  # fmt: skip
     return Page(title=gettext(locale, "Синхронизация чатов"), body_html=body, menu_key="sferum.sync")
 

@@ -3,6 +3,7 @@ headless Chromium (Playwright's own browser download cannot work on these machin
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,3 +131,44 @@ def login(page, base_url: str, username: str) -> None:  # type: ignore[no-untype
     page.fill("input[name=password]", "demo")
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture
+def sandbox():  # type: ignore[no-untyped-def]
+    """The Sferum sandbox served over HTTP on a free port: ``(sandbox, running)``."""
+    from sferum_plugin.sandbox import Sandbox, serve
+
+    box = Sandbox(rate_limit_per_second=None)
+    with serve(box) as running:
+        yield box, running
+
+
+def configure_sferum(app, sandbox_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Install the Sferum module and point it at the sandbox, through the host's CLI."""
+    from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
+
+    runner = app.test_cli_runner()
+    for args in (
+        ["modules", "install", "sferum"],
+        [
+            "modules", "configure", "sferum", f"app_id={DEFAULT_APP_ID}", f"service_token={DEFAULT_SERVICE_TOKEN}",
+            f"app_token={DEFAULT_APP_TOKEN}", f"api_base_url={sandbox_url}", f"id_base_url={sandbox_url}",
+            f"web_url={sandbox_url}/_sandbox/",
+        ],
+    ):  # fmt: skip
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+
+
+def link_profile(page, base_url: str, first: str, last: str) -> None:  # type: ignore[no-untyped-def]
+    """Create and link a Sferum educational profile on the sandbox's VK ID consent page."""
+    page.goto(f"{base_url}/m/sferum/online-lessons")
+    page.get_by_role("button", name="Создать учебный профиль Сферум").click()
+    page.wait_for_url(re.compile(r"/authorize\?"))
+    page.fill("input[name=first_name]", first)
+    page.fill("input[name=last_name]", last)
+    page.get_by_role("button", name="Create profile and allow").click()
+    page.wait_for_url(re.compile(r"/m/sferum/profile/callback"))
+    assert f"Учебный профиль Сферум привязан: {first} {last}" in page.content()
+    page.goto(f"{base_url}/m/sferum/online-lessons")
+    assert page.get_by_role("link", name="Перейти в «Сферум»").is_visible()

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from hookspecs.types import JobContext, PersonKind
 from sferum_plugin.models import ProfileLink
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, Sandbox, serve
+from sferum_plugin.sandbox import DEFAULT_APP_ID
 from sferum_plugin.services.mailing import SendPolicy, filter_by_profile, run_mailings
-from tests.browser.conftest import login
+from tests.browser.conftest import configure_sferum, login
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PERMISSION_LABEL = "Сотрудник: Создание e-mail рассылок обучающимся и сотрудникам (Сферум)"
@@ -36,30 +36,11 @@ def smtp(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     controller.stop()
 
 
-@pytest.fixture
-def sandbox():  # type: ignore[no-untyped-def]
-    with serve(Sandbox(rate_limit_per_second=None)) as running:
-        yield running
-
-
-def _configure(app, sandbox_url: str) -> None:  # type: ignore[no-untyped-def]
-    runner = app.test_cli_runner()
-    for args in (
-        ["modules", "install", "sferum"],
-        [
-            "modules", "configure", "sferum", f"app_id={DEFAULT_APP_ID}", f"service_token={DEFAULT_SERVICE_TOKEN}",
-            f"app_token={DEFAULT_APP_TOKEN}", f"api_base_url={sandbox_url}", f"id_base_url={sandbox_url}",
-            f"web_url={sandbox_url}/_sandbox/",
-        ],
-    ):  # fmt: skip
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-
-
 def test_employee_mails_the_students_without_a_profile(browser, live_server, demo_app_factory, smtp, sandbox) -> None:
     server = live_server(demo_app_factory)
     app = server.app
-    _configure(app, sandbox.url)
+    _, running = sandbox
+    configure_sferum(app, running.url)
     cabinet = Cabinet.of(app)
     with cabinet.db.session() as session:
         student_user = session.scalars(select(User).where(User.username == "student")).one().id

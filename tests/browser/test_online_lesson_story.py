@@ -11,47 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, Sandbox, serve
-from tests.browser.conftest import login
+from tests.browser.conftest import configure_sferum, link_profile, login
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HINT = "Включите камеру <b>и микрофон</b>\nМатериалы: https://edu.example/physics"
-
-
-@pytest.fixture
-def sandbox():  # type: ignore[no-untyped-def]
-    box = Sandbox(rate_limit_per_second=None)
-    with serve(box) as running:
-        yield box, running
-
-
-def _configure(app, sandbox_url: str) -> None:  # type: ignore[no-untyped-def]
-    runner = app.test_cli_runner()
-    for args in (
-        ["modules", "install", "sferum"],
-        [
-            "modules", "configure", "sferum", f"app_id={DEFAULT_APP_ID}", f"service_token={DEFAULT_SERVICE_TOKEN}",
-            f"app_token={DEFAULT_APP_TOKEN}", f"api_base_url={sandbox_url}", f"id_base_url={sandbox_url}",
-            f"web_url={sandbox_url}/_sandbox/",
-        ],
-    ):  # fmt: skip
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-
-
-def _link_profile(page, base_url: str, first: str, last: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/m/sferum/online-lessons")
-    page.get_by_role("button", name="Создать учебный профиль Сферум").click()
-    page.wait_for_url(re.compile(r"/authorize\?"))
-    page.fill("input[name=first_name]", first)
-    page.fill("input[name=last_name]", last)
-    page.get_by_role("button", name="Create profile and allow").click()
-    page.wait_for_url(re.compile(r"/m/sferum/profile/callback"))
-    assert f"Учебный профиль Сферум привязан: {first} {last}" in page.content()
-    page.goto(f"{base_url}/m/sferum/online-lessons")
-    assert page.get_by_role("link", name="Перейти в «Сферум»").is_visible()
 
 
 def _today_cards(page):  # type: ignore[no-untyped-def]
@@ -62,7 +25,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
     box, running = sandbox
     server = live_server(demo_app_factory)
     app = server.app
-    _configure(app, running.url)
+    configure_sferum(app, running.url)
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     admin = browser.new_context(locale="ru-RU").new_page()
@@ -89,7 +52,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
     )
     teacher.goto(f"{server.url}/schedule")
     assert teacher.get_by_role("button", name="Начать онлайн-занятие в Сферум").count() == 0  # no profile yet
-    _link_profile(teacher, server.url, "Ирина", "Преподаватель")
+    link_profile(teacher, server.url, "Ирина", "Преподаватель")
     teacher.screenshot(path=str(SHOTS / "online-lessons-linked.png"), full_page=True)
 
     teacher.goto(f"{server.url}/schedule")
@@ -111,7 +74,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
     other_cards = _today_cards(teacher).locator(".lesson-hint")
     assert other_cards.count() == 1  # the hint is on the active card only
 
-    _link_profile(student, server.url, "Пётр", "Студентов")
+    link_profile(student, server.url, "Пётр", "Студентов")
     student.goto(f"{server.url}/schedule")
     student_card = student.locator(f"article.lesson[data-lesson-id='{shared[0]}']")
     assert "Включите камеру" in student_card.inner_text()

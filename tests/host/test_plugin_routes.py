@@ -28,6 +28,7 @@ def test_page_is_wrapped_in_the_host_layout(client: FlaskClient) -> None:
     page = response.get_data(as_text=True)
     assert "<p class='fake-body'>Визит 1</p>" in page
     assert "<title>Фейковый раздел" in page
+    assert "<h1>Фейковый раздел</h1>" in page  # the page's title heads its body
     assert 'data-key="fake" class="active"' in page
     assert 'class="main-menu"' in page
 

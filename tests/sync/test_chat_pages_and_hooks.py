@@ -85,7 +85,8 @@ def test_backend_is_offered_and_lists_the_viewers_chats_with_open_in_sferum(conf
     assert reply.status == 303
     listed = plugin.lms_chat_list(backend="sferum", viewer=STUDENT, host=configured)
     assert listed is not None
-    assert [(c.title, c.open_label) for c in listed] == [("ИВТ-21", "Открыть в Сферум")]
+    assert [(c.title, c.kind, c.open_label) for c in listed] == [("ИВТ-21", "group", "Открыть в Сферум")]
+    assert listed[0].members == 4  # the two students, their teacher and the organisation account
     (chat_pk,) = [row.id for row in _chat_rows(configured)]
     assert listed[0].url == f"/m/sferum/chat_open/{chat_pk}"  # the module's own address, not the invite link
     assert plugin.lms_chat_list(backend="native", viewer=STUDENT, host=configured) is None
@@ -244,6 +245,9 @@ def test_queue_job_creates_bulk_requested_chats_and_admin_page_shows_them(
     assert "Изменений нет." in page.body_html
     assert "полная сверка" in page.body_html
     assert "Синхронизировать сейчас" in page.body_html
+    local = configured.clock.now().astimezone(configured.clock.timezone).strftime("%d.%m.%Y %H:%M")
+    assert local in page.body_html  # last sync and history in the organisation's time, as people read it
+    assert "+00:00" not in page.body_html
     progress = chat_views.bulk_create(_request(configured, ADMIN))
     assert isinstance(progress, Page)
     assert "2 / 2" in progress.body_html
