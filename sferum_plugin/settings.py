@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from hookspecs.types import FieldError, SettingsField
+from sferum_plugin.numbers import parse_int
 
 __all__ = [
     "DEFAULTS",
@@ -162,6 +163,15 @@ _VERSION = re.compile(r"^5\.\d{1,3}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_NUMBERS: dict[str, tuple[int, int, str]] = {
+    "requests_per_second": (1, 100, "Укажите целое число от 1 до 100."),
+    "auto_end_after_minutes": (0, 24 * 60, "Укажите целое число минут от 0 до 1440."),
+    "sync_interval_minutes": (5, 7 * 24 * 60, "Укажите целое число минут от 5 до 10080."),
+    "timeout_seconds": (1, 120, "Укажите целое число секунд от 1 до 120."),
+}
+"""The numeric settings: their bounds and the message naming what is expected."""
+
+
 def validate(values: Mapping[str, str]) -> list[FieldError]:
     """Check a submitted settings form; returns one error per wrong field, naming it.
 
@@ -170,7 +180,7 @@ def validate(values: Mapping[str, str]) -> list[FieldError]:
     """
     errors: list[FieldError] = []
     app_id = values.get("app_id", "")
-    if app_id and (not app_id.isdigit() or int(app_id) <= 0 or int(app_id) > 2**31 - 1):
+    if app_id and parse_int(app_id, low=1) is None:
         errors.append(FieldError("app_id", "APP ID должен быть положительным целым числом."))
     for name, label in (("service_token", "Сервисный токен"), ("app_token", "Токен приложения")):
         token = values.get(name, "")
@@ -197,18 +207,10 @@ def validate(values: Mapping[str, str]) -> list[FieldError]:
     version = values.get("api_version", "")
     if version and not _VERSION.match(version):
         errors.append(FieldError("api_version", "Версия API задаётся в виде 5.199."))
-    rate = values.get("requests_per_second", "")
-    if rate and (not rate.isdigit() or not 1 <= int(rate) <= 100):
-        errors.append(FieldError("requests_per_second", "Укажите целое число от 1 до 100."))
-    auto_end = values.get("auto_end_after_minutes", "")
-    if auto_end and (not auto_end.isdigit() or not 0 <= int(auto_end) <= 24 * 60):
-        errors.append(FieldError("auto_end_after_minutes", "Укажите целое число минут от 0 до 1440."))
-    interval = values.get("sync_interval_minutes", "")
-    if interval and (not interval.isdigit() or not 5 <= int(interval) <= 7 * 24 * 60):
-        errors.append(FieldError("sync_interval_minutes", "Укажите целое число минут от 5 до 10080."))
-    timeout = values.get("timeout_seconds", "")
-    if timeout and (not timeout.isdigit() or not 1 <= int(timeout) <= 120):
-        errors.append(FieldError("timeout_seconds", "Укажите целое число секунд от 1 до 120."))
+    for name, (low, high, message) in _NUMBERS.items():
+        raw = values.get(name, "")
+        if raw and parse_int(raw, low=low, high=high) is None:
+            errors.append(FieldError(name, message))
     return errors
 
 
@@ -253,20 +255,28 @@ class SferumSettings:
     def from_stored(cls, stored: Mapping[str, str]) -> SferumSettings | None:
         """The settings, or ``None`` while the module is not configured (a credential is missing)."""
         values = {**DEFAULTS, **{k: v for k, v in stored.items() if v != ""}}
-        if not values.get("app_id", "").isdigit() or not values.get("service_token") or not values.get("app_token"):
+        app_id = parse_int(values.get("app_id"), low=1)
+        if app_id is None or not values.get("service_token") or not values.get("app_token"):
             return None
+
+        def number(name: str) -> int:
+            # Stored values were validated when saved; one changed behind the form's back falls back to the default.
+            low, high, _ = _NUMBERS[name]
+            found = parse_int(values[name], low=low, high=high)
+            return found if found is not None else int(DEFAULTS[name])
+
         return cls(
-            app_id=int(values["app_id"]),
+            app_id=app_id,
             service_token=values["service_token"],
             app_token=values["app_token"],
             api_base_url=values["api_base_url"].rstrip("/"),
             id_base_url=values["id_base_url"].rstrip("/"),
             web_url=values["web_url"],
             api_version=values["api_version"],
-            requests_per_second=float(values["requests_per_second"]),
-            timeout_seconds=float(values["timeout_seconds"]),
-            auto_end_after_minutes=int(values["auto_end_after_minutes"]),
-            sync_interval_minutes=int(values["sync_interval_minutes"]),
+            requests_per_second=float(number("requests_per_second")),
+            timeout_seconds=float(number("timeout_seconds")),
+            auto_end_after_minutes=number("auto_end_after_minutes"),
+            sync_interval_minutes=number("sync_interval_minutes"),
             sync_strict=values["sync_strict"].strip().lower() in ("1", "true", "on", "yes"),
         )
 

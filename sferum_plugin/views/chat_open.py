@@ -8,6 +8,7 @@ import logging
 from hookspecs.types import HttpRequest, HttpResponse, Page, Route
 from sferum_plugin.gateway.errors import ChatNotFoundError, SferumError
 from sferum_plugin.i18n import gettext
+from sferum_plugin.numbers import parse_int
 from sferum_plugin.services import chat_links, connection
 from sferum_plugin.services.sync.reasons import reason_of
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
@@ -22,19 +23,18 @@ def open_chat(request: HttpRequest) -> Page | HttpResponse:
     host, viewer = request.host, viewer_of(request)
     settings = settings_of(request)
     back = host.urls.host_page("chats")
-    raw = request.path_params.get("chat_pk", "")
+    chat_pk = parse_int(request.path_params.get("chat_pk"))
     # One answer for "no such chat" and "not yours": the page must not tell which chats exist.
-    if settings is None or not raw.isdigit() or not chat_links.may_open(host.db, int(raw), viewer,
-                                                                       app_id=settings.app_id):  # fmt: skip
+    if settings is None or chat_pk is None or not chat_links.may_open(host.db, chat_pk, viewer, app_id=settings.app_id):
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
     try:
         with connection.http_client(settings) as http:
-            link = chat_links.invite_link(host.db, connection.org_client(settings, http), int(raw),
+            link = chat_links.invite_link(host.db, connection.org_client(settings, http), chat_pk,
                                           app_token=settings.app_token)  # fmt: skip
     except ChatNotFoundError:
         return message_page(request, "Чаты Сферум", "Чат удалён в Сферуме.", status=410, back_url=back)
     except SferumError as error:
-        logger.warning("invite link of chat row %s: %s", raw, error)
+        logger.warning("invite link of chat row %s: %s", chat_pk, error)
         locale = locale_of(request)
         message = gettext(locale, "Не удалось получить ссылку на чат от Сферума: {reason} Попробуйте позже.")
         return message_page(request, "Чаты Сферум", message.format(reason=gettext(locale, reason_of(error))),

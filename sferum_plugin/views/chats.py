@@ -16,6 +16,7 @@ from sferum_plugin import MODULE_NAME
 from sferum_plugin.gateway.errors import SferumError
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.models import SferumChat
+from sferum_plugin.numbers import parse_int
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
 from sferum_plugin.rendering import render
 from sferum_plugin.services import chat_links, chats, connection
@@ -78,9 +79,8 @@ def new_chat(request: HttpRequest) -> Page | HttpResponse:
     error = ""
     if request.method == "POST":
         kind = request.form.get("kind", "")
-        raw_target = request.form.get(f"{kind}_id", "")
-        target = int(raw_target) if raw_target.isdigit() else None
-        members = [int(v) for v in request.form_lists.get("members", ()) if v.isdigit()]
+        target = parse_int(request.form.get(f"{kind}_id"))
+        members = [n for n in map(parse_int, request.form_lists.get("members", ())) if n is not None]
         try:
             made = chats.request_chat(host, viewer, app_id=settings.app_id, kind=kind, target_id=target,
                                       title=request.form.get("title", ""), member_user_ids=members)  # fmt: skip
@@ -109,10 +109,11 @@ def new_chat(request: HttpRequest) -> Page | HttpResponse:
 
 def _chat_row(request: HttpRequest, chat_pk: str) -> SferumChat | None:
     settings = settings_of(request)
-    if settings is None or not chat_pk.isdigit():
+    pk = parse_int(chat_pk)
+    if settings is None or pk is None:
         return None
     with request.host.db.session() as session:
-        chat = session.get(SferumChat, int(chat_pk))
+        chat = session.get(SferumChat, pk)
         if chat is None or chat.app_id != settings.app_id:
             return None
         session.expunge(chat)
@@ -176,19 +177,13 @@ class _UnknownFilter(Exception):
         self.reason = reason
 
 
-def _small_int(value: str) -> int | None:
-    """``value`` as an id if it is one (ASCII digits, short enough for the database), else ``None``."""
-    value = value.strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
-
-
 def _group_filter(values: Mapping[str, str], units: Mapping[int, str], years: Collection[int]) -> _GroupFilter:
     """The filter from the page's ``unit`` and ``year`` values (query or form); empty values filter nothing.
 
     :raises _UnknownFilter: a value that is not a unit of the directory, or a year no group is in.
     """
     raw_unit, raw_year = values.get("unit", "").strip(), values.get("year", "").strip()
-    unit_id, year = _small_int(raw_unit), _small_int(raw_year)
+    unit_id, year = parse_int(raw_unit), parse_int(raw_year)
     if raw_unit and unit_id not in units:
         raise _UnknownFilter(N_("Структурное подразделение не найдено."))
     if raw_year and year not in years:
@@ -201,7 +196,7 @@ def _chosen_groups(request: HttpRequest, listed: list[GroupInfo]) -> list[int]:
     every listed group for «all», else the ticked ones and those whose title starts with the prefix."""
     if request.form.get("scope") == "filter":
         return [group.id for group in listed]
-    ticked = {_small_int(value) for value in request.form_lists.get("group_ids", ())}
+    ticked = {parse_int(value) for value in request.form_lists.get("group_ids", ())}
     prefix = request.form.get("prefix", "").strip().casefold()
     return [g.id for g in listed if g.id in ticked or (prefix and g.title.casefold().startswith(prefix))]
 

@@ -10,6 +10,7 @@ from hookspecs.services import Host
 from hookspecs.types import Action, HttpRequest, HttpResponse, Page, Route, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
+from sferum_plugin.numbers import parse_int
 from sferum_plugin.permissions import MAILING_SEND
 from sferum_plugin.rendering import render
 from sferum_plugin.services import mailing
@@ -96,7 +97,7 @@ def new_mailing(request: HttpRequest) -> Page | HttpResponse:
     errors = _validate(subject, body) if step else []
     if step == "send" and not errors:
         # Only the choice of audience is stored: the job expands it, so this request does not grow with it.
-        selected = [int(value) for value in ids if value.isdigit()]
+        selected = [n for n in map(parse_int, ids) if n is not None]
         draft = mailing.MailingDraft(
             subject=subject,
             body=body,
@@ -147,8 +148,7 @@ def new_mailing(request: HttpRequest) -> Page | HttpResponse:
 
 
 def _mailing_id(request: HttpRequest) -> int | None:
-    raw = request.path_params.get("mailing_id", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_int(request.path_params.get("mailing_id"))
 
 
 def mailing_view(request: HttpRequest) -> Page:

@@ -138,7 +138,8 @@ def test_open_in_sferum_is_refused_to_people_outside_the_chat_without_asking_sfe
 ) -> None:
     pk = _group_chat(configured)
     outsider = Viewer(user_id=99, username="x", full_name="Посторонний", roles=frozenset({"student"}))
-    for viewer, chat_pk in ((outsider, pk), (STUDENT, pk + 1), (STUDENT, "1 OR 1=1"), (STUDENT, "")):
+    hostile = ((STUDENT, "1 OR 1=1"), (STUDENT, ""), (STUDENT, "²"), (STUDENT, "9" * 40))
+    for viewer, chat_pk in ((outsider, pk), (STUDENT, pk + 1), *hostile):
         page = _open(configured, viewer, chat_pk)
         assert isinstance(page, Page)
         assert page.status == 404
@@ -317,3 +318,15 @@ def test_on_sqlite_the_job_skips_its_pass_while_another_worker_runs_one(
     assert (report.note, report.created) == (None, 1)
     with configured.db.session() as session:
         assert session.scalars(select(SferumSyncWorker)).all() == []  # the worker left when its pass ended
+
+
+def test_hostile_numbers_in_the_chat_form_get_a_page_not_an_error(configured: FakeHost, sandbox: Sandbox) -> None:
+    for raw in ("²", "١٧", "9" * 40):
+        page = chat_views.new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": raw,
+                                                                              "title": "Чат"},
+                                            form_lists={"members": (raw,)}))  # fmt: skip
+        assert isinstance(page, Page)
+        assert page.status == 400
+        view = chat_views.chat_view(_request(configured, TEACHER, path_params={"chat_pk": raw}))
+        assert view.status == 404
+    assert sandbox.state()["chats"] == []

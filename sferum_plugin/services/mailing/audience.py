@@ -15,6 +15,7 @@ from hookspecs.services import Host
 from hookspecs.types import DirectoryFilter, Person, PersonKind
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import gettext
+from sferum_plugin.numbers import parse_int
 from sferum_plugin.services.profiles import links_by_user
 
 __all__ = [
@@ -66,8 +67,7 @@ def profile_filter(locale: str) -> DirectoryFilter:
 
 
 def _app_id(host: Host) -> int | None:
-    raw = host.settings.get(MODULE_NAME).get("app_id", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_int(host.settings.get(MODULE_NAME).get("app_id"), low=1)
 
 
 def filter_by_profile(host: Host, value: str, people: Sequence[Person]) -> list[int] | None:
@@ -85,7 +85,7 @@ def filter_by_profile(host: Host, value: str, people: Sequence[Person]) -> list[
 
 
 def _ids(values: Iterable[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
+    return [n for n in map(parse_int, values) if n is not None]
 
 
 def resolve_audience(host: Host, section: str, ids: Iterable[str], filters: Mapping[str, str]) -> Audience | None:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from hookspecs.types import GroupInfo, LessonRef, Person, PersonKind, PersonStatus
 from lms_host.database import HostDatabase, contains_text
 from lms_host.models import Employee, Lesson, StructuralUnit, Student, StudyGroup
+from lms_host.numbers import parse_id
 
 __all__ = ["SqlDirectory", "employee_person", "lesson_ref", "list_statement", "student_person"]
 
@@ -67,9 +68,10 @@ def list_statement(kind: PersonKind, filters: Mapping[str, str]) -> tuple[Select
     conditions: list[ColumnElement[bool]] = []
     if query:
         conditions.append(or_(contains_text(model.full_name, query), contains_text(model.email, query)))
-    if container.isdigit():
+    container_id = parse_id(container)
+    if container_id is not None:
         column = Student.group_id if kind == PersonKind.STUDENT else Employee.unit_id
-        conditions.append(column == int(container))
+        conditions.append(column == container_id)
     if status:
         conditions.append(model.status == status)
     return select(model).where(*conditions).order_by(model.full_name, model.id), conditions

@@ -15,6 +15,7 @@ from lms_host.auth import admin_required, current_viewer, permission_required
 from lms_host.cabinet import current_cabinet
 from lms_host.i18n import gettext as _
 from lms_host.models import Employee, Student
+from lms_host.numbers import parse_id
 from lms_host.permissions import EMPLOYEES_VIEW, STUDENTS_VIEW
 from lms_host.plugins import flatten
 from lms_host.records import EMPLOYEE_STATUSES, STUDENT_STATUSES, notify_changes, update_employee, update_student
@@ -44,14 +45,13 @@ class ListFilter:
         container = request.args.get(container_arg, "")
         return cls(
             q=request.args.get("q", "").strip(),
-            container=int(container) if container.isdigit() else None,
+            container=parse_id(container),
             status=request.args.get("status", ""),
         )
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+    return max(parse_id(request.args.get("page")) or 1, 1)
 
 
 def _paginate(statement: Select[Any], count_statement: Select[Any]) -> tuple[list[Any], int, int]:
@@ -177,19 +177,20 @@ def employees() -> str:
 def _parse_edit(statuses: tuple[PersonStatus, ...], container_arg: str) -> tuple[PersonStatus, int | None] | None:
     status = request.form.get("status", "")
     container = request.form.get(container_arg, "")
-    if status not in {item.value for item in statuses} or not (container == "" or container.isdigit()):
+    container_id = parse_id(container)
+    if status not in {item.value for item in statuses} or (container != "" and container_id is None):
         return None
-    return PersonStatus(status), int(container) if container else None
+    return PersonStatus(status), container_id
 
 
-@bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
+@bp.route("/students/<int(max=2147483647):student_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_student(student_id: int) -> Response | str:
     """An administrator changes a student's status or group."""
     return _edit_person(PersonKind.STUDENT, student_id)
 
 
-@bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
+@bp.route("/employees/<int(max=2147483647):employee_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_employee(employee_id: int) -> Response | str:
     """An administrator changes an employee's status or structural unit."""
