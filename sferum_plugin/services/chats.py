@@ -29,6 +29,7 @@ from sferum_plugin.services.sync.queue import enqueue
 from sferum_plugin.services.sync.worker import PassOptions, PassReport, run_pass
 
 __all__ = [
+    "CUSTOM_MEMBERS_MAX",
     "TITLE_MAX",
     "ChatRefused",
     "ChatRequest",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 TITLE_MAX = 100
+CUSTOM_MEMBERS_MAX = 500
+"""People one may choose for a custom chat (a chat for a whole group or unit is made as such)."""
 """Longest title a user may choose; the marker (at most 12 characters) is added after it in Sferum."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
@@ -134,6 +137,15 @@ def request_chat(
         raise ChatRefused(N_("Учебная группа не найдена."))
     if kind == "unit" and target_id not in host.directory.units([target_id] if target_id else []):
         raise ChatRefused(N_("Структурное подразделение не найдено."))
+    chosen = sorted(set(member_user_ids) - {viewer.user_id}) if kind == "custom" else []
+    if len(chosen) > CUSTOM_MEMBERS_MAX:
+        raise ChatRefused(N_("В чат можно выбрать не больше 500 участников."))
+    if chosen:
+        # Only people the picker offers: accounts with an active student or employee record (a crafted form
+        # cannot add someone unknown, expelled or dismissed).
+        records = host.directory.people_by_user(chosen)
+        if any(not any(p.active for p in records.get(user_id, ())) for user_id in chosen):
+            raise ChatRefused(N_("Некоторых выбранных пользователей нет среди обучающихся и сотрудников."))
     now = host.clock.now()
     with host.db.session() as session:
         found = _existing(session, app_id, kind, target_id)

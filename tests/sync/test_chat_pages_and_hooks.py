@@ -330,3 +330,16 @@ def test_hostile_numbers_in_the_chat_form_get_a_page_not_an_error(configured: Fa
         view = chat_views.chat_view(_request(configured, TEACHER, path_params={"chat_pk": raw}))
         assert view.status == 404
     assert sandbox.state()["chats"] == []
+
+
+def test_a_custom_chat_takes_only_people_with_an_active_record(configured: FakeHost, sandbox: Sandbox) -> None:
+    configured.directory.persons.append(Person(id=4, kind=PersonKind.STUDENT, user_id=40, full_name="Отчисленный",
+                                               group_id=17, status=PersonStatus.EXPELLED))  # fmt: skip
+    for crafted in (("40",), ("777",), tuple(str(n) for n in range(1000, 1501))):
+        page = chat_views.new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "Проект"},
+                                            form_lists={"members": crafted}))  # fmt: skip
+        assert isinstance(page, Page)
+        assert page.status == 400
+    assert sandbox.state()["chats"] == []
+    with configured.db.session() as session:
+        assert session.scalars(select(SferumChat)).all() == []

@@ -183,8 +183,9 @@ class SyncMachine(RuleBasedStateMachine):
         elif kind == "unit":
             self.world.request("unit", UNITS[index % len(UNITS)])
         else:
-            members = tuple(sorted(self.world.sferum_of)[:3])
-            self.world.request("custom", None, "Проект", members)
+            # The picker offers people with an active record; the first three of them.
+            active = sorted({p.user_id for p in self.world.host.directory.persons if p.active and p.user_id})
+            self.world.request("custom", None, "Проект", tuple(active[:3]))
 
     @rule(method=METHODS, fault=FAULTS, times=st.integers(1, 3))
     def inject_fault(self, method: str, fault: dict, times: int) -> None:
