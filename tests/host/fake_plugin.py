@@ -38,6 +38,11 @@ class FakePlugin:
         self.hint = "Подключайтесь: https://fake.example/join?a=1&b=2\n<b>не жирный</b>"
         self.fail_install = False
         self.fail_notifications = False
+        self.fail_pages = False  # the menu, card, action and chat-list hooks raise
+
+    def _maybe_fail(self, hook: str) -> None:
+        if self.fail_pages:
+            raise RuntimeError(f"{hook} failed: secret-should-not-leak")
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     @hookimpl
@@ -97,6 +102,7 @@ class FakePlugin:
     # -- UI --------------------------------------------------------------------------------------------------
     @hookimpl
     def lms_menu_items(self, viewer: Any, host: Any) -> list[MenuItem] | None:
+        self._maybe_fail("menu")
         self.calls["menu_locales"].append((viewer.locale, host.i18n.locale))
         if viewer.can(FAKE_PERMISSION):
             return [MenuItem("fake", "Фейковый раздел", host.urls.for_route("fake", "page"), 50)]
@@ -104,6 +110,7 @@ class FakePlugin:
 
     @hookimpl
     def lms_schedule_cards(self, viewer: Any, lessons: Any, host: Any) -> dict[int, LessonCard]:
+        self._maybe_fail("cards")
         self.calls["cards"].append([lesson.id for lesson in lessons])
         actions = (
             Action("Открыть фейк", "/m/fake/page"),
@@ -113,6 +120,7 @@ class FakePlugin:
 
     @hookimpl
     def lms_section_actions(self, section: str, viewer: Any, host: Any) -> list[Action] | None:
+        self._maybe_fail("actions")
         if section in ("students", "employees"):
             return [Action("Создать e-mail рассылку", "/m/fake/echo", method="POST", takes_selection=True)]
         if section == "settings:fake":
@@ -155,6 +163,7 @@ class FakePlugin:
     def lms_chat_list(self, backend: str, viewer: Any, host: Any) -> list[ChatSummary] | None:
         if backend != "fakechat":
             return None
+        self._maybe_fail("chat list")
         return [ChatSummary("c1", "Чат группы ФЕЙК-1", "group", "https://fake.example/c1", "Открыть в Фейке", 21)]
 
     @hookimpl

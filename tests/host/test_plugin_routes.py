@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from flask.testing import FlaskClient
 from lms_host import Cabinet
 
 from tests.host.conftest import login, post
+from tests.host.fake_plugin import FakePlugin
 
 
 def _install(client: FlaskClient) -> None:
@@ -72,3 +76,23 @@ def test_urls_for_routes_are_built_without_a_request(cabinet: Cabinet) -> None:
     assert cabinet.host.urls.host_page("schedule", week="2026-03-02") == "/schedule?week=2026-03-02"
     assert cabinet.host.urls.host_page("modules") == "/admin/modules"
     assert cabinet.host.urls.host_page("module_settings", module="sferum") == "/admin/modules/sferum/settings"
+
+
+def test_a_plugin_failing_in_a_page_hook_costs_its_contribution_not_the_page(
+    client: FlaskClient, cabinet: Cabinet, fake_plugin: FakePlugin, caplog: pytest.LogCaptureFixture
+) -> None:
+    _install(client)
+    admin = client.application.test_client()
+    login(admin, "admin")
+    post(admin, "/admin/modules/main/settings", {"org_name": "Университет", "chat_type": "fakechat"})
+    fake_plugin.fail_pages = True
+    login(client, "student")
+    with caplog.at_level(logging.ERROR):
+        pages = {path: client.get(path) for path in ("/", "/schedule", "/chats")}
+    assert {path: response.status_code for path, response in pages.items()} == {"/": 200, "/schedule": 200,
+                                                                              "/chats": 200}  # fmt: skip
+    assert "Фейковый раздел" not in pages["/"].get_data(as_text=True)  # the failing menu item is left out
+    assert "Список чатов сейчас недоступен" in pages["/chats"].get_data(as_text=True)
+    for hook in ("lms_menu_items", "lms_schedule_cards", "lms_section_actions"):
+        assert hook in caplog.text
+    assert "secret-should-not-leak" not in "".join(r.get_data(as_text=True) for r in pages.values())

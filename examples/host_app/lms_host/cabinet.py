@@ -46,13 +46,17 @@ class Cabinet:
         """Call a hook on the always-active plugins and the installed modules."""
         return self.registry.call(hook_name, self.installed(), **kwargs)
 
+    def contributions(self, hook_name: str, /, **kwargs: Any) -> list[Any]:
+        """Call a hook that adds to a host page; a failing plugin's answer is logged and left out."""
+        return self.registry.call_safely(hook_name, self.installed(), **kwargs)
+
     def notify(self, hook_name: str, /, **kwargs: Any) -> list[Exception]:
         """Call a notification hook on every active plugin; failures are logged and returned, never raised."""
         return self.registry.call_each(hook_name, self.installed(), **kwargs)
 
     def section_actions(self, section: str, viewer: Viewer) -> list[Action]:
         """The «Действия» of a host section (or ``settings:<module>``), from the installed modules."""
-        return flatten(self.call("lms_section_actions", section=section, viewer=viewer, host=self.host))
+        return flatten(self.contributions("lms_section_actions", section=section, viewer=viewer, host=self.host))
 
     def chat_backends(self) -> list[ChatBackendInfo]:
         """The chat types the installed modules offer."""

@@ -33,5 +33,5 @@ def build_menu(cabinet: Cabinet, viewer: Viewer | None) -> list[MenuItem]:
     if viewer is None:
         return []
     items = _host_items(viewer)
-    items.extend(flatten(cabinet.call("lms_menu_items", viewer=viewer, host=cabinet.host)))
+    items.extend(flatten(cabinet.contributions("lms_menu_items", viewer=viewer, host=cabinet.host)))
     return sorted(items, key=lambda item: item.order)

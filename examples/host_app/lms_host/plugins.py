@@ -109,6 +109,24 @@ class PluginRegistry:
                 failures.append(exc)
         return failures
 
+    def call_safely(self, hook_name: str, installed: Collection[str], /, **kwargs: Any) -> list[Any]:
+        """Call every active implementation in pluggy's order and collect the answers that are not ``None``; an
+        implementation that raises is logged and left out.
+
+        Used for what plugins add to the host's pages (menu items, lesson cards, actions, list filters): one
+        failing plugin costs its own contribution, not the whole page.
+        """
+        answers: list[Any] = []
+        for impl in reversed(self.caller(hook_name, installed).get_hookimpls()):  # pluggy calls the last first
+            try:
+                answer = impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except Exception:
+                logger.exception("plugin %s failed in %s; its contribution is left out", impl.plugin_name, hook_name)
+                continue
+            if answer is not None:
+                answers.append(answer)
+        return answers
+
     def routes(self) -> dict[str, Sequence[Route]]:
         """Every module's routes, by module name (queried once, at application creation)."""
         result: dict[str, Sequence[Route]] = {}

@@ -6,6 +6,8 @@ administrator switches back to «Чаты ЛК»).
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -20,6 +22,7 @@ from lms_host.models import Chat, ChatMember, ChatMessage
 from lms_host.permissions import CHATS_USE
 
 bp = Blueprint("chats", __name__)
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = 4000
 
@@ -42,13 +45,20 @@ def index() -> str:
     assert viewer is not None
     backend = active_backend(cabinet)
     if backend is not None:
-        summaries: list[ChatSummary] = list(
-            cabinet.call("lms_chat_list", backend=backend, viewer=viewer, host=cabinet.host) or ()
-        )
+        unavailable = False
+        try:
+            summaries: list[ChatSummary] = list(
+                cabinet.call("lms_chat_list", backend=backend, viewer=viewer, host=cabinet.host) or ()
+            )
+        except Exception:
+            # The backend's plugin failed: say so on the page instead of failing it.
+            logger.exception("chat backend %s failed to list the chats", backend)
+            summaries, unavailable = [], True
         titles = {info.code: info.title for info in cabinet.chat_backends()}
         return render_template(
             "chats/backend.html",
             chats=summaries,
+            unavailable=unavailable,
             backend_title=titles.get(backend, backend),
             actions=cabinet.section_actions("chats", viewer),
             menu_key="chats",

@@ -65,7 +65,7 @@ def _paginate(statement: Select[Any], count_statement: Select[Any]) -> tuple[lis
 
 def _plugin_filters(section: str, viewer: Viewer) -> list[DirectoryFilter]:
     cabinet = current_cabinet()
-    return flatten(cabinet.call("lms_directory_filters", section=section, viewer=viewer, host=cabinet.host))
+    return flatten(cabinet.contributions("lms_directory_filters", section=section, viewer=viewer, host=cabinet.host))
 
 
 def _active_plugin_filters(plugin_filters: list[DirectoryFilter]) -> dict[str, str]:

@@ -84,7 +84,7 @@ def week() -> str:
     with cabinet.db.session() as session:
         lessons = list(session.scalars(statement).all())
     refs = [lesson_ref(lesson, clock.timezone) for lesson in lessons]
-    cards = _merge_cards(cabinet.call("lms_schedule_cards", viewer=viewer, lessons=refs, host=cabinet.host))
+    cards = _merge_cards(cabinet.contributions("lms_schedule_cards", viewer=viewer, lessons=refs, host=cabinet.host))
     by_day: dict[date, list[Lesson]] = defaultdict(list)
     for lesson in lessons:
         by_day[lesson.starts_at.astimezone(clock.timezone).date()].append(lesson)
