@@ -85,6 +85,7 @@ def _build_cabinet(app: Flask, settings: Mapping[str, Any]) -> Cabinet:
             starttls=settings["LMS_SMTP_STARTTLS"],
             user=settings["LMS_SMTP_USER"],
             password=settings["LMS_SMTP_PASSWORD"],
+            ca_file=settings["LMS_SMTP_CA_FILE"],
         ),
         clock=OrgClock(timezone, settings["NOW"]),
         urls=HostUrls(app.url_map, settings["LMS_BASE_URL"]),

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_STARTTLS": False,
     "LMS_SMTP_USER": "",
     "LMS_SMTP_PASSWORD": "",
+    "LMS_SMTP_CA_FILE": "",
     "LMS_MAIL_FROM": "lms@example.edu",
     "LMS_BLOCKED_PLUGINS": (),
     "LMS_RUN_JOBS": False,

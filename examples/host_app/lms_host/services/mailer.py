@@ -23,7 +23,12 @@ class SmtpConnection:
 
 
 class SmtpMailer:
-    """The :class:`hookspecs.services.Mailer` service, configured by ``LMS_SMTP_*`` and ``LMS_MAIL_FROM``."""
+    """The :class:`hookspecs.services.Mailer` service, configured by ``LMS_SMTP_*`` and ``LMS_MAIL_FROM``.
+
+    With ``starttls`` the connection is upgraded before anything else is said and the server's certificate is
+    verified (``ca_file``: a PEM bundle of the organisation's CA, else the system's); the login, if any, happens
+    only after that.
+    """
 
     def __init__(
         self,
@@ -34,6 +39,7 @@ class SmtpMailer:
         starttls: bool = False,
         user: str = "",
         password: str = "",
+        ca_file: str = "",
         timeout: float = 30.0,
     ) -> None:
         self._host = host
@@ -42,6 +48,7 @@ class SmtpMailer:
         self._starttls = starttls
         self._user = user
         self._password = password
+        self._ca_file = ca_file
         self._timeout = timeout
 
     @property
@@ -54,7 +61,8 @@ class SmtpMailer:
         """Open a connection that stays open for the block (many messages, one connection)."""
         with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
             if self._starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                # The server's certificate is verified, against the system's CAs or the organisation's own.
+                smtp.starttls(context=ssl.create_default_context(cafile=self._ca_file or None))
             if self._user:
                 smtp.login(self._user, self._password)
             yield SmtpConnection(smtp)
