@@ -81,6 +81,7 @@ def main() -> int:
             [
                 str(BIN / "sferum"), "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
                 "--app-id", DEMO_APP_ID, "--service-token", DEMO_SERVICE_TOKEN, "--app-token", DEMO_APP_TOKEN,
+                "--state", str(instance / "sandbox-state.json"),
             ],
             env=env,
         )  # fmt: skip

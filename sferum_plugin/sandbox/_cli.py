@@ -6,6 +6,7 @@ import argparse
 import signal
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from ._sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_RATE_LIMIT, DEFAULT_SERVICE_TOKEN, Sandbox
@@ -22,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--service-token", default=DEFAULT_SERVICE_TOKEN, help="the service token to accept")
     parser.add_argument("--app-token", default=DEFAULT_APP_TOKEN, help="the application token to accept")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random generator")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="keep people, chats and calls in this JSON file across restarts (default: in memory only)",
+    )
     parser.add_argument(
         "--rate-limit",
         type=float,
@@ -40,6 +47,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         app_token=args.app_token,
         seed=args.seed,
         rate_limit_per_second=args.rate_limit or None,
+        state_file=args.state,
     )
     stopped = threading.Event()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,6 +40,8 @@ class Sandbox:
     :param wall_clock: unix seconds for dates in replies.
     :param sleep: how injected delays wait.
     :param schema_dir: the VK API schema directory (default: ``VK_API_SCHEMA_DIR`` or next to the repository).
+    :param state_file: a JSON file that keeps people, chats and calls across restarts (read at start if it exists,
+        rewritten atomically after every request that changed them); ``None`` keeps everything in memory.
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class Sandbox:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         schema_dir: Path | None = None,
+        state_file: Path | None = None,
     ) -> None:
         if not service_token or not app_token or service_token == app_token:
             raise ValueError("the service token and the application token must be two different non-empty values")
@@ -67,13 +72,38 @@ class Sandbox:
             rate_limit_per_second=rate_limit_per_second,
         )
         self._app = SandboxApp(self._core)
+        self._state_file = state_file
+        self._saved: str | None = None
+        if state_file is not None and state_file.exists():
+            with self._core.lock:
+                self._core.state.restore(json.loads(state_file.read_text(encoding="utf-8")))
+                self._saved = self._snapshot_text()
 
     def __repr__(self) -> str:
         return f"Sandbox(app_id={self._core.app_id!r})"
 
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI application (serve it, or pass it to ``httpx.WSGITransport``)."""
-        return self._app(environ, start_response)
+        response = self._app(environ, start_response)
+        if self._state_file is not None:
+            self.save()
+        return response
+
+    def save(self) -> None:
+        """Write the state file if people, chats or calls changed since the last write (no-op without one)."""
+        if self._state_file is None:
+            return
+        with self._core.lock:
+            text = self._snapshot_text()
+            if text == self._saved:
+                return
+            partial = self._state_file.with_name(self._state_file.name + ".partial")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, self._state_file)  # a crash leaves the old file or the new one, never half of one
+            self._saved = text
+
+    def _snapshot_text(self) -> str:
+        return json.dumps(self._core.state.snapshot(), ensure_ascii=False, sort_keys=True)
 
     @property
     def faults(self) -> FaultInjector:
@@ -102,7 +132,9 @@ class Sandbox:
     def add_user(self, first_name: str, last_name: str) -> int:
         """Create a Sferum profile and return its id."""
         with self._core.lock:
-            return self._core.state.add_user(first_name, last_name).id
+            user_id = self._core.state.add_user(first_name, last_name).id
+        self.save()
+        return user_id
 
     def issue_user_token(self, user_id: int, lifetime_seconds: int = 3600) -> str:
         """Issue a user access token for ``user_id`` as VK ID would (a shortcut for tests and demos)."""

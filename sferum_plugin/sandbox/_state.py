@@ -18,6 +18,9 @@ ORG_ACCOUNT_ID = 1000
 
 TOKEN_USER, TOKEN_SERVICE = "user", "service"
 
+SNAPSHOT_FORMAT = 1
+"""Version of the ``--state`` file's layout."""
+
 
 @attrs.define
 class SferumUser:
@@ -152,6 +155,42 @@ class SferumState:
         self.users[user.id] = user
         self.next_user_id += 1
         return user
+
+    def snapshot(self) -> dict[str, Any]:
+        """What outlives a restart (``--state``): people, chats with their members and invite codes, calls and the
+        id counters.  Tokens, consents, codes and grants are not kept: a restart signs everyone out."""
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "users": [attrs.asdict(user) for user in self.users.values()],
+            "chats": [
+                {**attrs.asdict(chat, filter=lambda a, _: a.name != "members"),
+                 "members": [attrs.asdict(member) for member in chat.members.values()]}
+                for chat in self.chats.values()
+            ],
+            "calls": [attrs.asdict(call) for call in self.calls.values()],
+            "next_user_id": self.next_user_id,
+            "next_chat_id": self.next_chat_id,
+        }  # fmt: skip
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Replace people, chats, calls and counters with those of ``snapshot`` (from :meth:`snapshot`).
+
+        :raises ValueError: the snapshot is not one this sandbox wrote.
+        """
+        if snapshot.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"not a sandbox state of format {SNAPSHOT_FORMAT}")
+        try:
+            users = {u["id"]: SferumUser(**u) for u in snapshot["users"]}
+            chats = {}
+            for raw in snapshot["chats"]:
+                members = {m["member_id"]: ChatMember(**m) for m in raw["members"]}
+                chats[raw["chat_id"]] = Chat(**{**raw, "members": members})
+            calls = {c["call_id"]: Call(**c) for c in snapshot["calls"]}
+            next_user_id, next_chat_id = int(snapshot["next_user_id"]), int(snapshot["next_chat_id"])
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"damaged sandbox state: {error}") from error
+        self.users, self.chats, self.calls = users, chats, calls
+        self.next_user_id, self.next_chat_id = next_user_id, next_chat_id
 
     def to_json(self) -> dict[str, Any]:
         """Return the state as ``GET /_sandbox/state`` shows it (no tokens, codes or grants)."""
