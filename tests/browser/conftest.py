@@ -172,3 +172,11 @@ def link_profile(page, base_url: str, first: str, last: str) -> None:  # type: i
     assert f"Учебный профиль Сферум привязан: {first} {last}" in page.content()
     page.goto(f"{base_url}/m/sferum/online-lessons")
     assert page.get_by_role("link", name="Перейти в «Сферум»").is_visible()
+
+
+def grant_online_lessons(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    """As an administrator: give Обучающийся and Сотрудник «Просмотр раздела онлайн-занятий (Сферум)»."""
+    page.goto(f"{base_url}/admin/roles")
+    for role in ("Обучающийся", "Сотрудник"):
+        page.get_by_label(f"{role}: Просмотр раздела онлайн-занятий (Сферум)").check()
+    page.get_by_role("button", name="Сохранить").click()

@@ -16,7 +16,7 @@ from lms_host import Cabinet
 from lms_host.models import Student, User
 from sqlalchemy import select
 
-from tests.browser.conftest import configure_sferum, link_profile, login
+from tests.browser.conftest import configure_sferum, grant_online_lessons, link_profile, login
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NATIVE_CHAT = "ИВТ-21 — общий чат"  # one of the demo data's own ЛК chats
@@ -51,10 +51,7 @@ def test_teacher_creates_the_group_chat_and_the_student_opens_it_in_sferum(
 
     admin = browser.new_context(locale="ru-RU").new_page()
     login(admin, server.url, "admin")
-    admin.goto(f"{server.url}/admin/roles")
-    for role in ("Обучающийся", "Сотрудник"):
-        admin.get_by_label(f"{role}: Просмотр раздела онлайн-занятий (Сферум)").check()
-    admin.get_by_role("button", name="Сохранить").click()
+    grant_online_lessons(admin, server.url)
 
     student = browser.new_context(locale="ru-RU").new_page()
     login(student, server.url, "student")

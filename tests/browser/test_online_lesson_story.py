@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.browser.conftest import configure_sferum, link_profile, login
+from tests.browser.conftest import configure_sferum, grant_online_lessons, link_profile, login
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HINT = "Включите камеру <b>и микрофон</b>\nМатериалы: https://edu.example/physics"
@@ -30,10 +30,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
 
     admin = browser.new_context(locale="ru-RU").new_page()
     login(admin, server.url, "admin")
-    admin.goto(f"{server.url}/admin/roles")
-    for role in ("Обучающийся", "Сотрудник"):
-        admin.get_by_label(f"{role}: Просмотр раздела онлайн-занятий (Сферум)").check()
-    admin.get_by_role("button", name="Сохранить").click()
+    grant_online_lessons(admin, server.url)
     admin.goto(f"{server.url}/admin/modules/schedule/settings")
     admin.fill("textarea[name=sferum_online_lesson_hint]", HINT)
     admin.get_by_role("button", name=re.compile("Сохранить")).click()

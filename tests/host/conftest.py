@@ -144,3 +144,26 @@ def pg_url() -> Iterator[str]:
         pytest.skip(PG_SKIP_REASON)
     with fresh_database_url(base) as url:
         yield url
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """The Sferum sandbox served over HTTP on a free loopback port (for the real module inside the host)."""
+    from sferum_plugin.sandbox import Sandbox, serve
+
+    with serve(Sandbox(rate_limit_per_second=None)) as running:
+        yield running
+
+
+def configure_sferum(admin: FlaskClient, url: str, *, app_token: str | None = None) -> None:
+    """Save the Sferum module's settings through the settings form, pointing at the sandbox at ``url``."""
+    from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
+
+    form = {
+        "app_id": str(DEFAULT_APP_ID), "service_token": DEFAULT_SERVICE_TOKEN,
+        "app_token": app_token or DEFAULT_APP_TOKEN, "api_base_url": url, "id_base_url": url, "web_url": url,
+        "api_version": "5.199",
+        "requests_per_second": "50", "timeout_seconds": "5", "auto_end_after_minutes": "30",
+    }  # fmt: skip
+    page = post(admin, "/admin/modules/sferum/settings", form, follow_redirects=True).get_data(as_text=True)
+    assert "Настройки сохранены" in page, page

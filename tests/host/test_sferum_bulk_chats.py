@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -12,18 +12,11 @@ from lms_host.models import StudyGroup
 from sqlalchemy import select
 
 from sferum_plugin.models import SferumChat
-from sferum_plugin.sandbox import RunningSandbox, Sandbox, serve
-from tests.host.conftest import login, post
+from sferum_plugin.sandbox import RunningSandbox
+from tests.host.conftest import configure_sferum, login, post
 from tests.host.people import Seeded, seed_people
-from tests.host.test_with_sferum import _configure
 
 BULK = "/m/sferum/chats-bulk"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with serve(Sandbox(rate_limit_per_second=None)) as running:
-        yield running
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox) -> Flask:
     admin = app.test_client()
     login(admin, "admin")
     post(admin, "/admin/modules/sferum/install")
-    _configure(admin, sandbox.url, app_token="vk1.a.bulk-test-token")
+    configure_sferum(admin, sandbox.url, app_token="vk1.a.bulk-test-token")
     return app
 
 

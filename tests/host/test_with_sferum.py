@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from lms_host import Cabinet
 from lms_host.models import Lesson
 from sqlalchemy import delete
@@ -17,21 +16,11 @@ from sferum_plugin.models import ProfileLink
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
 from sferum_plugin.sandbox import (
     DEFAULT_APP_ID,
-    DEFAULT_APP_TOKEN,
-    DEFAULT_SERVICE_TOKEN,
     RunningSandbox,
-    Sandbox,
-    serve,
 )
-from tests.host.conftest import DEFAULT_NOW, login, post
+from tests.host.conftest import DEFAULT_NOW, configure_sferum, login, post
 from tests.host.people import Seeded, seed_people
 from tests.host.test_schedule import add_lessons, count_queries
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with serve(Sandbox(rate_limit_per_second=None)) as running:
-        yield running
 
 
 @pytest.fixture
@@ -41,18 +30,8 @@ def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox) -> Flask:
     admin = app.test_client()
     login(admin, "admin")
     assert "установлен" in post(admin, "/admin/modules/sferum/install", follow_redirects=True).get_data(as_text=True)
-    _configure(admin, sandbox.url, app_token=DEFAULT_APP_TOKEN)
+    configure_sferum(admin, sandbox.url)
     return app
-
-
-def _configure(admin: FlaskClient, url: str, *, app_token: str) -> None:
-    form = {
-        "app_id": str(DEFAULT_APP_ID), "service_token": DEFAULT_SERVICE_TOKEN, "app_token": app_token,
-        "api_base_url": url, "id_base_url": url, "web_url": url, "api_version": "5.199",
-        "requests_per_second": "50", "timeout_seconds": "5", "auto_end_after_minutes": "30",
-    }  # fmt: skip
-    page = post(admin, "/admin/modules/sferum/settings", form, follow_redirects=True).get_data(as_text=True)
-    assert "Настройки сохранены" in page, page
 
 
 def _grant(app: Flask, role: str, permission: str) -> None:
@@ -84,7 +63,7 @@ def test_check_connection_reports_each_credential_and_names_the_wrong_one(app: F
     page = post(admin, "/m/sferum/settings/check").get_data(as_text=True)
     assert page.count("Принят") == 3, page
 
-    _configure(admin, sandbox.url, app_token="vk1.a.not-a-token-the-sandbox-knows")
+    configure_sferum(admin, sandbox.url, app_token="vk1.a.not-a-token-the-sandbox-knows")
     page = post(admin, "/m/sferum/settings/check").get_data(as_text=True)
     assert page.count("Принят") == 2
     wrong = page[page.index('data-credential="app_token"') :]
