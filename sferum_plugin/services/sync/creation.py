@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import attrs
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from hookspecs.services import Database
 from sferum_plugin.gateway.domain import ChatInfo
@@ -114,15 +115,8 @@ def realize_chats(
             .where(SferumChat.id.in_(sorted(desired)), SferumChat.state.in_(("creating", "unknown")))
             .order_by(SferumChat.id)
         ).all()
-        fresh = [row.id for row in rows if row.state == "creating"]
-        if fresh:
-            # From here on a createChat may be in flight for each of them: a crash must leave them "unknown".
-            session.execute(
-                update(SferumChat)
-                .where(SferumChat.id.in_(fresh), SferumChat.state == "creating")
-                .values(state="unknown")
-                .execution_options(synchronize_session=False)
-            )
+        # From here on a createChat may be in flight for each of them: a crash must leave them "unknown".
+        _move(session, [row.id for row in rows if row.state == "creating"], old="creating", new="unknown")
     outcomes: list[_Outcome] = []
     started = last_checkpoint = clock()
     done = 0
@@ -201,13 +195,7 @@ def _write(
     if not outcomes and not unsent:
         return
     with db.session() as session:
-        if unsent:
-            session.execute(
-                update(SferumChat)
-                .where(SferumChat.id.in_(unsent), SferumChat.state == "unknown")
-                .values(state="creating")
-                .execution_options(synchronize_session=False)
-            )
+        _move(session, unsent or [], old="unknown", new="creating")
         if not outcomes:
             return
         session.execute(
@@ -240,6 +228,17 @@ def _write(
         ]  # fmt: skip
         if done:
             session.execute(insert(SferumSyncOperation), done)
+
+
+def _move(session: Session, pks: list[int], *, old: str, new: str) -> None:
+    """Chats ``pks`` that are in state ``old`` go to ``new`` (one statement)."""
+    if pks:
+        session.execute(
+            update(SferumChat)
+            .where(SferumChat.id.in_(pks), SferumChat.state == old)
+            .values(state=new)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _renew(db: Database, lease: Lease, at: datetime) -> None:
