@@ -199,8 +199,10 @@ class SyncMachine(RuleBasedStateMachine):
     def full_pass(self) -> None:
         self.world.sync(full=True)
 
-    @rule(after=st.sampled_from(["execute", "createChat"]))
-    def worker_crashes_after_sending(self, after: str) -> None:
+    @rule(after=st.sampled_from(["execute", "createChat"]), new_chat=st.booleans())
+    def worker_crashes_after_sending(self, after: str, new_chat: bool) -> None:
+        if new_chat:  # make sure the crash can hit a creation: a custom chat is always a new one
+            self.world.request("custom", None, "Новый проект")
         api = CrashAfterSend(self.world.api) if after == "execute" else CrashAfterCreate(self.world.api)
         with contextlib.suppress(Crash):
             run_pass(self.world.host.db, self.world.host.directory, api,  # type: ignore[arg-type]
