@@ -39,6 +39,8 @@ from sferum_plugin.services.sync import PassOptions, enqueue, make_plan, run_pas
 from tests.plugin.fakes import FakeDatabase, FakeHost
 
 RATE = 3.0
+ADMIN_USER_ID = 10**6
+"""The administrator who asks for every chat at once (no Sferum profile: waiting in each chat, never a member)."""
 
 
 class TimedApp:
@@ -135,11 +137,16 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float]:
             session.execute(
                 insert(SferumChat),
                 [{"app_id": DEFAULT_APP_ID, "kind": kind, "target_id": tid, "title": f"{kind} {tid}",
-                  "marker": f"{kind[0]}{tid}", "state": "creating", "created_by": 1, "created_at": now,
+                  "marker": f"{kind[0]}{tid}", "state": "creating", "created_by": ADMIN_USER_ID, "created_at": now,
                   "needs_verify": False}
                  for kind, count in (("group", args.groups), ("unit", args.units)) for tid in range(1, count + 1)],
             )  # fmt: skip
-        members = args.groups * (args.group_size + 1) + args.units * args.unit_size
+        # Members to put in the chats, counted from the plan itself (students, teachers, employees with a profile).
+        with host.db.session() as session:
+            pks = list(session.scalars(select(SferumChat.id)))
+            planned = make_plan(session, directory, app_id=DEFAULT_APP_ID, chat_pks=pks, org_user_id=box.org_user_id,
+                                strict=False, now=host.clock.now())  # fmt: skip
+        members = sum(len(chat.desired.members - {box.org_user_id}) for chat in planned.chats.values())
         chats = args.groups + args.units
 
         def measure(name: str, operations: int, naive: int, action: Callable[[], object]) -> Row:

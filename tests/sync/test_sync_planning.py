@@ -83,3 +83,12 @@ def test_failures_are_classified() -> None:
     assert not is_ambiguous_failure(TransportError("refused", request_sent=False))
     assert backoff(1).total_seconds() == 30
     assert backoff(20).total_seconds() == 3600
+
+
+def test_every_chat_holds_its_owner_linked_or_waiting_whatever_their_records() -> None:
+    directory = _directory()
+    links = {11: 2011, 19: 2019, 42: 2042}
+    chats = [ChatTarget(1, "group", 17, owner_user_id=42), ChatTarget(2, "unit", 5, owner_user_id=43)]
+    desired = desired_members(directory, chats, links=links, listed={}, org_user_id=ORG)
+    assert 2042 in desired[1].members  # an administrator with no student or employee record: still a member
+    assert "user:43" in desired[2].waiting  # an owner without a profile waits like anyone else

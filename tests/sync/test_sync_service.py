@@ -224,3 +224,38 @@ def test_an_idle_queue_pass_leaves_no_history_row_but_a_full_pass_does(world: Wo
     assert passes() == before  # nothing queued, nothing done: the 10-second job does not fill the history
     world.sync(full=True)
     assert passes() == before + 1
+
+
+def test_the_owner_of_a_chat_stays_in_it_even_in_strict_mode(world: World) -> None:
+    from sferum_plugin.services import chats
+    from tests.sync.world import ADMIN
+
+    teacher, *_ = _group_with_students(world)
+    made = chats.request_chat(world.host, ADMIN, app_id=world.app_id, kind="group", target_id=17, title="ИВТ-21")
+    world.sferum_of[ADMIN.user_id] = world.box.add_user("Админ", "ЛК")
+    world.link(ADMIN.user_id)
+    world.sync()
+    admin_in_sferum = world.sferum_of[ADMIN.user_id]
+    assert admin_in_sferum in world.sferum_members(made.chat_pk)  # the owner, though neither student nor staff
+    world.group(17, "ИВТ-21", staff=())  # the teacher no longer teaches the group
+    world.notify("group:17")
+    world.sync(strict=True)
+    members = world.sferum_members(made.chat_pk)
+    assert world.sferum_of[teacher.user_id] not in members
+    assert admin_in_sferum in members
+
+
+def test_an_owner_removed_behind_our_back_is_put_back_by_the_full_pass(world: World) -> None:
+    from sferum_plugin.services import chats
+    from tests.sync.world import ADMIN
+
+    _group_with_students(world)
+    made = chats.request_chat(world.host, ADMIN, app_id=world.app_id, kind="group", target_id=17, title="ИВТ-21")
+    world.sferum_of[ADMIN.user_id] = world.box.add_user("Админ", "ЛК")
+    world.link(ADMIN.user_id)
+    world.sync()
+    chat_id = world.chat(made.chat_pk).chat_id
+    (chat,) = [c for c in world.box._core.state.chats.values() if c.chat_id == chat_id]
+    del chat.members[world.sferum_of[ADMIN.user_id]]
+    world.sync(full=True)
+    assert world.sferum_of[ADMIN.user_id] in world.sferum_members(made.chat_pk)

@@ -1,8 +1,9 @@
 """Desired members of each chat, derived from the host's records and the profile links (PRODUCT.md §5).
 
 A study-group chat holds the group's active students and the group's active staff; a unit chat holds the
-unit's active employees; a custom chat holds its listed accounts while they are active.  The organisation
-account (the chat's owner: chats are created with the application token) belongs to every chat.  People with no
+unit's active employees; a custom chat holds its listed accounts while they are active.  Every chat also holds
+its owner, the LMS account that asked for it (whatever becomes of their records: the owner is never removed),
+and the organisation account, which creates every chat in Sferum with the application token.  People with no
 linked Sferum profile (or no LMS account) are *waiting for a profile*; they are added once they link.
 
 Every directory query is bulk: one call per kind of container, whatever the number of chats.
@@ -27,6 +28,8 @@ class ChatTarget:
     pk: int
     kind: str
     target_id: int | None
+    owner_user_id: int | None = None
+    """The LMS account that asked for the chat."""
 
 
 @attrs.frozen
@@ -91,5 +94,10 @@ def desired_members(
                     members.add(links[user_id])
                 else:
                     waiting.add(f"user:{user_id}")
+        if chat.owner_user_id is not None:
+            if chat.owner_user_id in links:
+                members.add(links[chat.owner_user_id])
+            else:
+                waiting.add(f"user:{chat.owner_user_id}")
         desired[chat.pk] = DesiredChat(members=frozenset(members | owner), waiting=frozenset(waiting))
     return desired

@@ -36,13 +36,16 @@ def membership_diff(
     managed: Set[int],
     protected: Set[int],
     strict: bool = False,
+    not_added: Set[int] | None = None,
 ) -> MembershipDiff:
     """Return what turns ``known`` into ``desired`` without touching unmanaged or protected members.
 
     :param managed: Sferum users linked to an LMS account (the only ones removed outside strict mode).
     :param protected: never removed, even in strict mode (the owner and the organisation account).
+    :param not_added: never added, because Sferum keeps them by itself (the organisation account owns every chat it
+        creates); ``None``: the protected ones.
     """
-    add = frozenset(desired - known - protected)
+    add = frozenset(desired - known - (protected if not_added is None else not_added))
     extra = known - desired - protected
     remove = frozenset(extra if strict else extra & managed)
     return MembershipDiff(chat_pk=chat_pk, add=add, remove=remove)

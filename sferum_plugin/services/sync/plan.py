@@ -87,9 +87,14 @@ def make_plan(
     """Plan chats ``chat_pks``; pairs with a permanent failure or a retry not yet due are left out of the diff."""
     pks = sorted(set(chat_pks))
     rows = session.execute(
-        select(SferumChat.id, SferumChat.kind, SferumChat.target_id, SferumChat.chat_id, SferumChat.state).where(
-            SferumChat.id.in_(pks)
-        )
+        select(
+            SferumChat.id,
+            SferumChat.kind,
+            SferumChat.target_id,
+            SferumChat.chat_id,
+            SferumChat.state,
+            SferumChat.created_by,
+        ).where(SferumChat.id.in_(pks))
     ).all()
     links = links_of(session, app_id)
     listed: dict[int, list[int]] = defaultdict(list)
@@ -121,14 +126,22 @@ def make_plan(
             )
         )
     }
-    targets = [ChatTarget(pk=row.id, kind=row.kind, target_id=row.target_id) for row in rows]
+    targets = [ChatTarget(row.id, row.kind, row.target_id, owner_user_id=row.created_by) for row in rows]
     desired = desired_members(directory, targets, links=links, listed=listed, org_user_id=org_user_id)
     managed = set(links.values())
-    protected = {org_user_id} if org_user_id is not None else set()
+    org = {org_user_id} if org_user_id is not None else set()
     chats: dict[int, ChatPlan] = {}
     for row, target in zip(rows, targets, strict=True):
+        # The organisation account and the chat's owner are never removed, not even in strict mode.
+        owner = {links[row.created_by]} if row.created_by in links else set()
         full = membership_diff(
-            row.id, desired[row.id].members, known[row.id], managed=managed, protected=protected, strict=strict
+            row.id,
+            desired[row.id].members,
+            known[row.id],
+            managed=managed,
+            protected=org | owner,
+            strict=strict,
+            not_added=org,
         )
         chats[row.id] = ChatPlan(
             chat=target,
