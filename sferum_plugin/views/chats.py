@@ -249,6 +249,7 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
         units=sorted(units.items(), key=lambda i: (i[1], i[0])), years=years, unit_id=chosen_filter.unit_id,
         year=chosen_filter.year, filtered=chosen_filter.active, csrf_field=request.csrf_field,
         csrf_token=request.csrf_token, action=progress,
+        in_progress=counts.get("creating", 0) + counts.get("unknown", 0) > 0,  # the page refreshes itself then
     )  # fmt: skip
     title = gettext(locale, "Чаты учебных групп в Сферум")
     return Page(title=title, body_html=body, status=400 if error else 200, menu_key="sferum.sync")

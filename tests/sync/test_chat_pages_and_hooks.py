@@ -343,3 +343,23 @@ def test_a_custom_chat_takes_only_people_with_an_active_record(configured: FakeH
     assert sandbox.state()["chats"] == []
     with configured.db.session() as session:
         assert session.scalars(select(SferumChat)).all() == []
+
+
+def test_the_bulk_progress_and_a_chat_being_created_refresh_themselves_until_done(
+    configured: FakeHost, sandbox: Sandbox
+) -> None:
+    chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}))
+    progress = chat_views.bulk_create(_request(configured, ADMIN))
+    (row,) = _chat_rows(configured)
+    view = chat_views.chat_view(_request(configured, ADMIN, path_params={"chat_pk": str(row.id)}))
+    assert isinstance(progress, Page)
+    assert 'http-equiv="refresh"' in progress.body_html
+    assert 'http-equiv="refresh"' in view.body_html
+    from sferum_plugin.services.sync.jobs import run_for_host
+
+    run_for_host(configured)
+    progress = chat_views.bulk_create(_request(configured, ADMIN))
+    view = chat_views.chat_view(_request(configured, ADMIN, path_params={"chat_pk": str(row.id)}))
+    assert isinstance(progress, Page)
+    assert 'http-equiv="refresh"' not in progress.body_html
+    assert 'http-equiv="refresh"' not in view.body_html
