@@ -20,7 +20,7 @@ __all__ = ["KIND_LABELS", "PASS_KIND_LABELS", "ROUTES", "STATE_LABELS"]
 KIND_LABELS = {"group": N_("учебная группа"), "unit": N_("подразделение"), "custom": N_("выбранные пользователи")}
 STATE_LABELS = {
     "creating": N_("создаётся"),
-    "unknown": N_("создание не подтверждено, проверяется"),
+    "unknown": N_("создаётся, ждёт подтверждения Сферума"),  # sent or about to be; the outcome not recorded yet
     "active": N_("работает"),
     "vanished": N_("удалён в Сферуме"),
     "failed": N_("не создан"),
