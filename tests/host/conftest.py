@@ -167,3 +167,12 @@ def configure_sferum(admin: FlaskClient, url: str, *, app_token: str | None = No
     }  # fmt: skip
     page = post(admin, "/admin/modules/sferum/settings", form, follow_redirects=True).get_data(as_text=True)
     assert "Настройки сохранены" in page, page
+
+
+def grant_permission(app: Flask, role: str, permission: str) -> None:
+    """Tick one more box of the roles matrix as the administrator (the form submits the whole matrix)."""
+    admin = app.test_client()
+    login(admin, "admin")
+    page = admin.get("/admin/roles").get_data(as_text=True)
+    granted = re.findall(r'name="grant" value="([^"]+)"[^>]*\bchecked\b', page)
+    post(admin, "/admin/roles", {"grant": [*granted, f"{role}:{permission}"]})

@@ -18,7 +18,7 @@ from sferum_plugin.sandbox import (
     DEFAULT_APP_ID,
     RunningSandbox,
 )
-from tests.host.conftest import DEFAULT_NOW, configure_sferum, login, post
+from tests.host.conftest import DEFAULT_NOW, configure_sferum, grant_permission, login, post
 from tests.host.people import Seeded, seed_people
 from tests.host.test_schedule import add_lessons, count_queries
 
@@ -34,22 +34,13 @@ def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox) -> Flask:
     return app
 
 
-def _grant(app: Flask, role: str, permission: str) -> None:
-    """Tick one more box of the roles matrix (the form submits the whole matrix)."""
-    admin = app.test_client()
-    login(admin, "admin")
-    page = admin.get("/admin/roles").get_data(as_text=True)
-    granted = re.findall(r'name="grant" value="([^"]+)"[^>]*\bchecked\b', page)
-    post(admin, "/admin/roles", {"grant": [*granted, f"{role}:{permission}"]})
-
-
 def test_the_section_is_forbidden_and_absent_from_the_menu_until_the_right_is_granted(app: Flask) -> None:
     student = app.test_client()
     login(student, "student")
     assert student.get("/m/sferum/online-lessons").status_code == 403
     assert "/m/sferum/online-lessons" not in student.get("/").get_data(as_text=True)
 
-    _grant(app, "student", ONLINE_LESSONS_VIEW)
+    grant_permission(app, "student", ONLINE_LESSONS_VIEW)
 
     page = student.get("/m/sferum/online-lessons")
     assert page.status_code == 200
@@ -78,7 +69,7 @@ def test_check_connection_reports_each_credential_and_names_the_wrong_one(app: F
 def test_schedule_costs_the_same_queries_for_5_and_50_lessons_with_the_module(app: Flask) -> None:
     cabinet = Cabinet.of(app)
     seeded: Seeded = app.extensions["test_seeded"]
-    _grant(app, "student", ONLINE_LESSONS_VIEW)
+    grant_permission(app, "student", ONLINE_LESSONS_VIEW)
     with cabinet.db.session() as session:
         session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, "student"), sferum_user_id=1001,
                                 linked_at=DEFAULT_NOW))  # fmt: skip
@@ -102,7 +93,7 @@ def test_an_outsider_never_receives_the_join_link(app: Flask) -> None:
     cabinet = Cabinet.of(app)
     seeded: Seeded = app.extensions["test_seeded"]
     for role in ("student", "employee"):
-        _grant(app, role, ONLINE_LESSONS_VIEW)
+        grant_permission(app, role, ONLINE_LESSONS_VIEW)
     with cabinet.db.session() as session:
         session.execute(delete(Lesson))
     (lesson_id,) = add_lessons(cabinet, seeded, 3)[2:]  # index 2: Wednesday, the fake clock's today

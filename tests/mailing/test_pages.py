@@ -20,11 +20,10 @@ from sqlalchemy import event, select
 from hookspecs.types import JobContext
 from sferum_plugin.models import ProfileLink, SferumMailing
 from sferum_plugin.permissions import MAILING_SEND
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, RunningSandbox, Sandbox, serve
+from sferum_plugin.sandbox import DEFAULT_APP_ID, RunningSandbox, Sandbox, serve
 from sferum_plugin.services.mailing import prepare_mailing, run_mailings
-from tests.host.conftest import login, post
+from tests.host.conftest import configure_sferum, grant_permission, login, post
 from tests.host.people import seed_people
-from tests.host.test_with_sferum import _configure, _grant
 from tests.mailing.conftest import policy as send_policy
 
 NEW = "/m/sferum/mailings/new/students"
@@ -54,7 +53,7 @@ def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox, smtp: Any) -
     admin = app.test_client()
     login(admin, "admin")
     post(admin, "/admin/modules/sferum/install")
-    _configure(admin, sandbox.url, app_token=DEFAULT_APP_TOKEN)
+    configure_sferum(admin, sandbox.url)
     with cabinet.db.session() as session:
         kuznetsov = session.scalars(select(Student).where(Student.record_number == "S-1")).one()
         user_id = kuznetsov.user_id
@@ -92,7 +91,7 @@ def test_the_action_and_the_pages_need_the_permission(app: Flask, employee: Flas
     assert "Создать e-mail рассылку" not in employee.get("/students").get_data(as_text=True)
     assert post(employee, NEW, {"filter.sferum_profile": "none"}).status_code == 403
     assert employee.get("/m/sferum/mailings").status_code == 403
-    _grant(app, "employee", MAILING_SEND)
+    grant_permission(app, "employee", MAILING_SEND)
     page = employee.get("/students").get_data(as_text=True)
     assert 'formaction="/m/sferum/mailings/new/students"' in page
     assert 'formaction="/m/sferum/mailings/new/employees"' in employee.get("/employees").get_data(as_text=True)
@@ -110,7 +109,7 @@ def test_the_profile_filter_on_the_students_list(app: Flask, employee: FlaskClie
 
 
 def test_create_preview_send_and_progress(app: Flask, employee: FlaskClient, smtp: Any) -> None:
-    _grant(app, "employee", MAILING_SEND)
+    grant_permission(app, "employee", MAILING_SEND)
     audience = {"filter.sferum_profile": "none", "filter.q": "", "filter.status": "active"}
     form = post(employee, NEW, audience).get_data(as_text=True)
     assert "Всего: 2" in form
@@ -156,7 +155,7 @@ def test_create_preview_send_and_progress(app: Flask, employee: FlaskClient, smt
 
 
 def test_selected_ids_are_the_audience(app: Flask, employee: FlaskClient, smtp: Any) -> None:
-    _grant(app, "employee", MAILING_SEND)
+    grant_permission(app, "employee", MAILING_SEND)
     page = employee.get("/students").get_data(as_text=True)
     ids = re.findall(r'name="ids" value="(\d+)" aria-label="(?:Кузнецов|Волкова)', page)
     form = post(employee, NEW, {"ids": ids, "filter.q": ""}).get_data(as_text=True)
@@ -176,7 +175,7 @@ def test_selected_ids_are_the_audience(app: Flask, employee: FlaskClient, smtp: 
 
 
 def test_pause_resume_cancel_from_the_progress_page(app: Flask, employee: FlaskClient, smtp: Any) -> None:
-    _grant(app, "employee", MAILING_SEND)
+    grant_permission(app, "employee", MAILING_SEND)
     sent = post(employee, NEW, {"filter.q": "", "step": "send", "subject": "Тема", "body": "Текст"})
     mailing_id = _mailing_id(sent)
     base = f"/m/sferum/mailings/{mailing_id}"
@@ -198,7 +197,7 @@ def test_pause_resume_cancel_from_the_progress_page(app: Flask, employee: FlaskC
 
 
 def test_the_requests_work_does_not_grow_with_the_audience(app: Flask, employee: FlaskClient) -> None:
-    _grant(app, "employee", MAILING_SEND)
+    grant_permission(app, "employee", MAILING_SEND)
     cabinet = Cabinet.of(app)
     engine = cabinet.db.engine
     counts = []
@@ -226,7 +225,7 @@ def test_the_requests_work_does_not_grow_with_the_audience(app: Flask, employee:
 def test_a_mailing_cancelled_before_the_job_expands_it_gets_no_recipients(
     app: Flask, employee: FlaskClient, smtp: Any
 ) -> None:
-    _grant(app, "employee", MAILING_SEND)
+    grant_permission(app, "employee", MAILING_SEND)
     mailing_id = _mailing_id(post(employee, NEW, {"filter.q": "", "step": "send", "subject": "Т", "body": "Т"}))
     assert post(employee, f"/m/sferum/mailings/{mailing_id}/cancel").status_code == 303
     _send_job(app)
