@@ -167,3 +167,21 @@ def test_a_long_creation_pass_writes_checkpoints_and_renews_its_leases(world: Wo
     assert recorded[2] == ["active", "active", "unknown", "unknown", "unknown"]
     assert recorded[4] == ["active", "active", "active", "active", "unknown"]
     assert all(world.chat(pk).lease_until > now + lease.length for pk in pks)  # renewed from a later time
+
+
+def test_a_chat_sferum_refuses_is_failed_with_its_reason_not_retried_and_can_be_created_again(world: World) -> None:
+    from sferum_plugin.services import chats
+
+    (pk,) = _groups(world, 1)
+    world.box.faults.inject("messages.createChat", times=1, error_code=15)  # access denied
+    report = world.sync()
+    assert (report.created, report.failed) == (0, 1)
+    chat = world.chat(pk)
+    assert chat.state == "failed"
+    assert chat.error
+    sent = world.box.request_counts()["messages.createChat"]
+    world.sync(chat_pks=(pk,))
+    assert world.box.request_counts()["messages.createChat"] == sent  # a refusal is not retried by itself
+    assert chats.recreate(world.host, pk, world.host.clock.now())
+    assert world.sync().created == 1
+    assert world.chat(pk).state == "active"

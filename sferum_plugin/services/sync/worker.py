@@ -205,6 +205,7 @@ def _work(
         )  # fmt: skip
         report.requests += realized.requests
         report.created += realized.created
+        report.failed += realized.failed  # chats Sferum refused: shown with their reason, not retried
         if realized.quota is not None:
             until = now + timedelta(seconds=realized.quota.retry_after)
             _pause(db, app_id, until, reason_of(realized.quota), report)
