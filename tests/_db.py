@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
@@ -49,3 +50,16 @@ def fresh_engine(base_url: str, **engine_options: Any) -> Iterator[Engine]:
             yield engine
         finally:
             engine.dispose()
+
+
+@contextmanager
+def installed_sqlite(directory: Path) -> Iterator[Engine]:
+    """An engine on a new SQLite file in ``directory`` with the Sferum module's tables installed."""
+    from sferum_plugin.services import install
+
+    engine = create_engine(f"sqlite:///{directory / 'lms.sqlite3'}")
+    install.install(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

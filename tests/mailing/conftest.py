@@ -9,11 +9,11 @@ import attrs
 import pytest
 from lms_host.demo.smtp_sink import MemorySink, start_smtp_server
 from lms_host.services.mailer import SmtpMailer
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from hookspecs.types import Person, PersonKind, Viewer
-from sferum_plugin.services import install
 from sferum_plugin.services.mailing import SendPolicy
+from tests._db import installed_sqlite
 from tests.host.conftest import app_factory, clock, fake_plugin, migrated_template  # noqa: F401 (the page tests' fixtures)
 from tests.plugin.fakes import FakeDatabase, FakeDirectory, FakeHost
 
@@ -67,10 +67,8 @@ def make_host(engine: Engine, port: int, persons: Iterable[Person] = ()) -> Fake
 
 @pytest.fixture
 def engine(tmp_path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'lms.sqlite3'}")
-    install.install(engine)
-    yield engine
-    engine.dispose()
+    with installed_sqlite(tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -7,21 +7,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import tenacity
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from sferum_plugin.gateway import GatewayConfig, RetryPolicy, SferumClient
 from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, Sandbox
-from sferum_plugin.services import install
+from tests._db import installed_sqlite
 from tests.plugin.fakes import FakeDatabase, FakeHost
 from tests.sync.world import World
 
 
 @pytest.fixture
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'lms.sqlite3'}")
-    install.install(engine)
-    yield engine
-    engine.dispose()
+    with installed_sqlite(tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -79,16 +79,13 @@ def _creation_round_trips(world: World, chats: int) -> int:
 
 
 @pytest.fixture
-def second_world(world: World, tmp_path) -> World:  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
-    from sferum_plugin.services import install
+def second_world(world: World, tmp_path) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    from tests._db import installed_sqlite
     from tests.plugin.fakes import FakeDatabase, FakeHost
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
-    install.install(engine)
-    yield World(host=FakeHost(db=FakeDatabase(engine)), box=world.box, api=world.api, app_id=world.app_id)
-    engine.dispose()
+    (tmp_path / "other").mkdir()
+    with installed_sqlite(tmp_path / "other") as engine:
+        yield World(host=FakeHost(db=FakeDatabase(engine)), box=world.box, api=world.api, app_id=world.app_id)
 
 
 def test_creating_chats_costs_the_same_database_round_trips_for_3_and_for_12_chats(
