@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -182,3 +182,22 @@ def test_a_chat_sferum_refuses_is_failed_with_its_reason_not_retried_and_can_be_
     assert chats.recreate(world.host, pk, world.host.clock.now())
     assert world.sync().created == 1
     assert world.chat(pk).state == "active"
+
+
+def test_each_checkpoint_costs_a_fixed_handful_of_statements(world: World, second_world: World) -> None:
+    def statements(target: World, clock: Callable[[], float]) -> tuple[int, int]:
+        pks = _groups(target, 5)
+        desired = {pk: {target.sferum_of[p.user_id] for p in target.host.directory.persons} for pk in pks}
+        lease = Lease(holder="me", length=timedelta(minutes=10), chat_pks=tuple(pks))
+        with _statements(target) as count:
+            realized = realize_chats(target.host.db, target.api, desired, org_user_id=target.box.org_user_id,
+                                     now=target.host.clock.now(), lease=lease, clock=clock)  # fmt: skip
+        return count[0], realized.checkpoints
+
+    ticks = itertools.count(step=CHECKPOINT_SECONDS / 2)
+    with_checkpoints, checkpoints = statements(world, lambda: float(next(ticks)))
+    without, none = statements(second_world, lambda: 0.0)
+    assert (checkpoints, none) == (2, 0)
+    # Per checkpoint: the chats' states, their known members (delete, insert), the recorded adds, and the renewal
+    # of the chat leases and of the worker row. docs/performance.md quotes this figure.
+    assert (with_checkpoints - without) / checkpoints == 6

@@ -87,3 +87,30 @@ def test_a_worker_paces_at_its_share_of_the_configured_rate() -> None:
         shared = connection.org_client(settings, http, share=3)
     assert alone._limiter.requests_per_second == 3.0
     assert shared._limiter.requests_per_second == 1.0
+
+
+def _statements_to_join_and_leave(engine: Engine) -> int:
+    from sqlalchemy import event
+
+    count = [0]
+
+    def listener(*_: object) -> None:
+        count[0] += 1
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        _join(engine, "counted")
+        _leave(engine, "counted")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return count[0]
+
+
+def test_joining_and_leaving_costs_three_statements_on_sqlite(sqlite_engine: Engine) -> None:
+    _join(sqlite_engine, "someone-else", minutes=-1)  # an expired row: forgotten by the same statement
+    assert _statements_to_join_and_leave(sqlite_engine) == 3  # forget + conditional insert, then delete
+
+
+@pytest.mark.postgres
+def test_joining_and_leaving_costs_four_statements_on_postgresql(pg_engine: Engine) -> None:
+    assert _statements_to_join_and_leave(pg_engine) == 4  # forget + insert + count, then delete
