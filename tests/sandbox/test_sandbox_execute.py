@@ -55,6 +55,8 @@ def test_all_successful_batch_has_no_execute_errors(api):
 def test_single_call_returns_its_value(api):
     body = api.raw("execute", code='return API.messages.createChat({"user_ids": "1001", "title": "x"});')
     vk_schema.validate_response("messages.createChat", body)
+    assert body["response"]["chat_id"] == 1  # the value of the one call, not wrapped in a list
+    assert "execute_errors" not in body
 
 
 def test_single_failed_call_returns_false_with_error(api):

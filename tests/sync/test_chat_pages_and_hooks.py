@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from sqlalchemy import delete, select
 
@@ -363,3 +364,26 @@ def test_the_bulk_progress_and_a_chat_being_created_refresh_themselves_until_don
     assert isinstance(progress, Page)
     assert 'http-equiv="refresh"' not in progress.body_html
     assert 'http-equiv="refresh"' not in view.body_html
+
+
+def test_default_chat_rights_follow_teaching_curating_and_ones_own_unit(configured: FakeHost) -> None:
+    from sferum_plugin.permissions import CHATS_CREATE_UNIT
+    from sferum_plugin.services.chats import can_create
+
+    head = Viewer(user_id=10, username="t", full_name="Преподаватель", roles=frozenset({"employee"}),
+                  permissions=frozenset({CHATS_CREATE_GROUP, CHATS_CREATE_UNIT}), employee_id=1)  # fmt: skip
+    cases = [
+        (TEACHER, "group", 17, True),  # staff of ИВТ-21
+        (TEACHER, "group", 18, False),  # not a group of theirs
+        (TEACHER, "unit", 5, False),  # their unit, but no unit right
+        (TEACHER, "custom", None, False),  # no custom right
+        (head, "unit", 5, True),  # their own unit
+        (head, "unit", 6, False),  # another unit
+        (STUDENT, "custom", None, True),
+        (STUDENT, "group", 17, False),  # not an employee
+        (ADMIN, "unit", 6, True),
+        (ADMIN, "group", 18, True),
+    ]
+    assert [can_create(configured, v, kind, target) for v, kind, target, _ in cases] == [c[3] for c in cases]
+    configured.directory.persons[0] = attrs.evolve(configured.directory.persons[0], status=PersonStatus.DISMISSED)
+    assert not can_create(configured, head, "unit", 5)  # a dismissed employee has no unit of their own
