@@ -5,6 +5,9 @@ the host); the request only stores the mailing, the ``sferum.mailing`` job sends
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import attrs
 
 from hookspecs.services import Host
 from hookspecs.types import Action, HttpRequest, HttpResponse, Page, Route, Viewer
@@ -15,7 +18,7 @@ from sferum_plugin.permissions import MAILING_SEND
 from sferum_plugin.rendering import render
 from sferum_plugin.services import mailing
 from sferum_plugin.services.mailing.audience import SECTIONS
-from sferum_plugin.services.mailing.compose import PLACEHOLDERS, substitute
+from sferum_plugin.services.mailing.compose import PLACEHOLDERS
 from sferum_plugin.views._common import locale_of, message_page, viewer_of
 
 __all__ = ["DEFAULT_BODY", "DEFAULT_SUBJECT", "ROUTES", "section_actions"]
@@ -80,6 +83,24 @@ def _validate(subject: str, body: str) -> list[str]:
     return errors
 
 
+@attrs.frozen
+class _Letter:
+    """The form as posted: which step, the subject and body (the defaults on first arrival), and their errors."""
+
+    step: str
+    subject: str
+    body: str
+    errors: list[str]
+
+
+def _letter(request: HttpRequest, locale: str) -> _Letter:
+    """Read the subject and body; a form that has no ``step`` yet comes from «Действия» and gets the defaults."""
+    step = request.form.get("step", "")
+    subject = request.form.get("subject", "").strip() if step else gettext(locale, DEFAULT_SUBJECT)
+    body = request.form.get("body", "").replace("\r\n", "\n").strip() if step else gettext(locale, DEFAULT_BODY)
+    return _Letter(step=step, subject=subject, body=body, errors=_validate(subject, body) if step else [])
+
+
 def new_mailing(request: HttpRequest) -> Page | HttpResponse:
     """The form: arrives from «Действия» (``ids``, ``filter.*``), posts back to preview and to confirm."""
     viewer, host, locale = viewer_of(request), request.host, locale_of(request)
@@ -91,56 +112,35 @@ def new_mailing(request: HttpRequest) -> Page | HttpResponse:
         explanation = N_("Рассылку можно создать из списков обучающихся и сотрудников.")
         return message_page(request, TITLE, explanation, status=404, back_url=back)
     link = host.urls.external(host.urls.for_route(MODULE_NAME, "online_lessons"))
-    step = request.form.get("step", "")
-    subject = request.form.get("subject", "").strip() if step else gettext(locale, DEFAULT_SUBJECT)
-    body = request.form.get("body", "").replace("\r\n", "\n").strip() if step else gettext(locale, DEFAULT_BODY)
-    errors = _validate(subject, body) if step else []
-    if step == "send" and not errors:
-        # Only the choice of audience is stored: the job expands it, so this request does not grow with it.
-        selected = [n for n in map(parse_int, ids) if n is not None]
-        draft = mailing.MailingDraft(
-            subject=subject,
-            body=body,
-            link_url=link,
-            audience_text=mailing.describe_choice(section, len(selected) if selected else None, filters, locale),
-        )
-        mailing_id = mailing.create_pending_mailing(
-            host, author=viewer, section=section, selected_ids=selected, filters=filters, draft=draft,
-            now=host.clock.now(),
+    letter = _letter(request, locale)
+    if letter.step == "send" and not letter.errors:
+        mailing_id = mailing.confirm_mailing(
+            host, author=viewer, section=section, ids=ids, filters=filters, subject=letter.subject, body=letter.body,
+            link_url=link, locale=locale, now=host.clock.now(),
         )  # fmt: skip
         return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=mailing_id))
-    audience = mailing.resolve_audience(host, section, ids, filters)
-    assert audience is not None  # the section is one of SECTIONS
-    plan = mailing.recipient_plan(audience.people)
-    sendable = [person for person, reason in plan if reason is None]
-    sample = sendable[0] if sendable else (audience.people[0] if audience.people else None)
-    preview = None
-    if step == "preview" and sample is not None and not errors:
-        values = {"full_name": sample.full_name, "email": sample.email, "link": link}
-        preview = {
-            "from": host.mailer.sender,
-            "to": f"{sample.full_name} <{sample.email}>",
-            "subject": mailing.header_text(substitute(subject, **values)),
-            "body": substitute(body, **values),
-        }
+    form = mailing.mailing_form(
+        host, section, ids, filters, subject=letter.subject, body=letter.body, link_url=link,
+        preview=letter.step == "preview" and not letter.errors,
+    )  # fmt: skip
     body_html = render(
         "mailing_new.html",
         locale,
         action=host.urls.for_route(MODULE_NAME, "mailing_new", section=section),
         csrf_field=request.csrf_field,
         csrf_token=request.csrf_token,
-        ids=[str(person.id) for person in audience.people] if audience.selected else [],
+        ids=list(form.ids),
         filters=filters,
-        subject=subject,
-        body=body,
-        errors=[gettext(locale, error) for error in errors],
+        subject=letter.subject,
+        body=letter.body,
+        errors=[gettext(locale, error) for error in letter.errors],
         placeholders=[(name, gettext(locale, title)) for name, title in PLACEHOLDERS],
-        total=len(plan),
-        sendable=len(sendable),
-        without_email=sum(1 for person, _ in plan if not person.email.strip()),
-        invalid=sum(1 for person, reason in plan if reason is not None and person.email.strip()),
-        selected=audience.selected,
-        preview=preview,
+        total=form.total,
+        sendable=form.sendable,
+        without_email=form.without_email,
+        invalid=form.invalid,
+        selected=form.selected,
+        preview=form.preview,
         subject_max=SUBJECT_MAX,
         back_url=back,
     )
@@ -151,45 +151,49 @@ def _mailing_id(request: HttpRequest) -> int | None:
     return parse_int(request.path_params.get("mailing_id"))
 
 
+def _when(moment: datetime | None, host: Host) -> str:
+    """A moment as the pages show it: the host's time zone, to the minute ("" for none)."""
+    return moment.astimezone(host.clock.timezone).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+
+def _problem_lines(problems: Sequence[mailing.ProblemRecipient], locale: str) -> list[tuple[str, str, str, str]]:
+    """The final report's lines in the page's language: name, address, state, reason."""
+    return [
+        (p.full_name, p.email, gettext(locale, STATE_TITLES[p.state]), gettext(locale, p.reason) if p.reason else "")
+        for p in problems
+    ]
+
+
 def mailing_view(request: HttpRequest) -> Page:
     """Progress (refreshes itself while the mailing runs), the controls, and the report of failed and skipped."""
     locale, host = locale_of(request), request.host
     mailing_id = _mailing_id(request)
     list_url = host.urls.for_route(MODULE_NAME, "mailings")
-    with host.db.session() as session:
-        row = mailing.get_mailing(session, mailing_id) if mailing_id is not None else None
-        if row is None:
-            return message_page(request, TITLE, NOT_FOUND, status=404, back_url=list_url)
-        problems = [(r.full_name, r.email, r.state, r.reason) for r in mailing.problem_recipients(session, row.id)]
-        done = row.sent + row.failed + row.skipped
-        context = {
-            "mailing": row,
-            "state_title": gettext(locale, STATE_TITLES.get(row.state, row.state)),
-            "done": done,
-            "percent": 0
-            if row.state == "preparing"
-            else (100 if row.total == 0 else min(100, done * 100 // row.total)),
-            "created_at": row.created_at.astimezone(host.clock.timezone).strftime("%d.%m.%Y %H:%M"),
-            "finished_at": (
-                row.finished_at.astimezone(host.clock.timezone).strftime("%d.%m.%Y %H:%M") if row.finished_at else ""
-            ),
-        }
-        body_html = render(
-            "mailing_view.html",
-            locale,
-            **context,
-            problems=[
-                (name, email, gettext(locale, STATE_TITLES[state]), gettext(locale, reason) if reason else "")
-                for name, email, state, reason in problems
-            ],
-            refresh=REFRESH_SECONDS if row.state in ("preparing", "sending") else None,
-            control_url=lambda action: host.urls.for_route(
-                MODULE_NAME, "mailing_control", mailing_id=row.id, action=action
-            ),
-            csrf_field=request.csrf_field,
-            csrf_token=request.csrf_token,
-            list_url=list_url,
-        )
+    report = mailing.mailing_report(host, mailing_id) if mailing_id is not None else None
+    if report is None:
+        return message_page(request, TITLE, NOT_FOUND, status=404, back_url=list_url)
+    row = report.mailing
+    body_html = render(
+        "mailing_view.html",
+        locale,
+        mailing=row,
+        state_title=gettext(locale, STATE_TITLES.get(row.state, row.state)),
+        done=report.done,
+        # A mailing still preparing has no total yet: 0 %, not "100 % of nothing".
+        percent=0
+        if row.state == "preparing"
+        else (100 if row.total == 0 else min(100, report.done * 100 // row.total)),
+        created_at=_when(row.created_at, host),
+        finished_at=_when(row.finished_at, host),
+        problems=_problem_lines(report.problems, locale),
+        refresh=REFRESH_SECONDS if row.state in ("preparing", "sending") else None,
+        control_url=lambda action: host.urls.for_route(
+            MODULE_NAME, "mailing_control", mailing_id=row.id, action=action
+        ),
+        csrf_field=request.csrf_field,
+        csrf_token=request.csrf_token,
+        list_url=list_url,
+    )
     return Page(title=gettext(locale, TITLE), body_html=body_html, menu_key=MENU_KEY)
 
 
@@ -211,22 +215,21 @@ def mailing_control(request: HttpRequest) -> Page | HttpResponse:
 def mailings_page(request: HttpRequest) -> Page:
     """Every mailing, newest first, with its author, audience, counts and state."""
     locale, host = locale_of(request), request.host
-    with host.db.session() as session:
-        rows = [
-            {
-                "url": host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=row.id),
-                "subject": row.subject,
-                "author": row.author_name,
-                "audience": row.audience,
-                "created_at": row.created_at.astimezone(host.clock.timezone).strftime("%d.%m.%Y %H:%M"),
-                "state": gettext(locale, STATE_TITLES.get(row.state, row.state)),
-                "total": row.total,
-                "sent": row.sent,
-                "failed": row.failed,
-                "skipped": row.skipped,
-            }
-            for row in mailing.list_mailings(session)
-        ]
+    rows = [
+        {
+            "url": host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=row.id),
+            "subject": row.subject,
+            "author": row.author_name,
+            "audience": row.audience,
+            "created_at": _when(row.created_at, host),
+            "state": gettext(locale, STATE_TITLES.get(row.state, row.state)),
+            "total": row.total,
+            "sent": row.sent,
+            "failed": row.failed,
+            "skipped": row.skipped,
+        }
+        for row in mailing.recent_mailings(host)
+    ]
     body_html = render(
         "mailing_list.html",
         locale,

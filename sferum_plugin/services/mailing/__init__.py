@@ -19,6 +19,15 @@ from sferum_plugin.services.mailing.compose import (
     substitute,
     unknown_placeholders,
 )
+from sferum_plugin.services.mailing.pages import (
+    MailingForm,
+    MailingReport,
+    ProblemRecipient,
+    confirm_mailing,
+    mailing_form,
+    mailing_report,
+    recent_mailings,
+)
 from sferum_plugin.services.mailing.sender import DEFAULT_POLICY, SendPolicy, run_mailings, send_mailing
 from sferum_plugin.services.mailing.store import (
     MailingDraft,
@@ -40,10 +49,14 @@ __all__ = [
     "SECTIONS",
     "Audience",
     "MailingDraft",
+    "MailingForm",
+    "MailingReport",
     "MessageParts",
+    "ProblemRecipient",
     "SendPolicy",
     "address_problem",
     "build_message",
+    "confirm_mailing",
     "control",
     "create_mailing",
     "create_pending_mailing",
@@ -53,9 +66,12 @@ __all__ = [
     "get_mailing",
     "header_text",
     "list_mailings",
+    "mailing_form",
+    "mailing_report",
     "prepare_mailing",
     "problem_recipients",
     "profile_filter",
+    "recent_mailings",
     "recipient_plan",
     "resolve_audience",
     "run_mailings",

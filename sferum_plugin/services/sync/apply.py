@@ -86,6 +86,7 @@ def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, app_id: int, now: dat
 
 
 def _retire_obsolete(session: Session, plan: Plan, now: datetime) -> None:
+    """Mark obsolete the open operations the plan no longer needs (the person left the group meanwhile, say)."""
     stale = []
     for (chat_pk, user, action), op in plan.open_ops.items():
         chat = plan.chats.get(chat_pk)
@@ -104,6 +105,7 @@ def _retire_obsolete(session: Session, plan: Plan, now: datetime) -> None:
 
 
 def _mark_sending(session: Session, plan: Plan, keys: Sequence[Key], now: datetime) -> None:
+    """Commit every operation about to be sent as ``sending`` (reusing its open row), before anything is sent."""
     reused, new = [], []
     for chat_pk, user, action in keys:
         op = plan.open_ops.get((chat_pk, user, action))
@@ -125,6 +127,20 @@ def _mark_sending(session: Session, plan: Plan, keys: Sequence[Key], now: dateti
         session.execute(insert(SferumSyncOperation), new)
 
 
+@attrs.define
+class _Outcomes:
+    """What the sent operations came to, gathered so that each kind of write is one statement."""
+
+    rows: list[dict[str, object]] = attrs.field(factory=list)
+    """One per operation: its key (``k_chat``, ``k_user``, ``k_action``) and its new state, attempts, error."""
+    added: list[tuple[int, int]] = attrs.field(factory=list)
+    removed: list[tuple[int, int]] = attrs.field(factory=list)
+    vanished: set[int] = attrs.field(factory=set)
+    """Chats Sferum no longer has."""
+    unsure: set[int] = attrs.field(factory=set)
+    """Chats where an answer did not say whether the change was applied: read their real list next pass."""
+
+
 def _record(
     session: Session,
     plan: Plan,
@@ -135,38 +151,11 @@ def _record(
     app_id: int,
     now: datetime,
 ) -> None:
-    updates: list[dict[str, object]] = []
-    added: list[tuple[int, int]] = []
-    removed: list[tuple[int, int]] = []
-    vanished: set[int] = set()
-    unsure: set[int] = set()
-    for (chat_pk, user, action), error in zip(keys, errors, strict=True):
-        prior = plan.open_ops.get((chat_pk, user, action))
-        attempts = (prior.attempts if prior else 0) + 1
-        row: dict[str, object] = {"k_chat": chat_pk, "k_user": user, "k_action": action, "attempts": attempts,
-                                  "last_error": None, "next_attempt_at": None, "state": "done"}  # fmt: skip
-        if error is None or (action == "remove" and isinstance(error, UserNotInChatError)):
-            (added if action == "add" else removed).append((chat_pk, user))
-        else:
-            verdict = verdict_of(error)
-            row["last_error"] = reason_of(error)
-            if verdict is Verdict.PAUSE:
-                assert isinstance(error, QuotaExceededError)
-                result.quota = result.quota or error
-                row.update(state="pending", attempts=attempts - 1)
-            elif verdict is Verdict.VANISHED:
-                vanished.add(chat_pk)
-                row["state"] = "obsolete"
-            elif verdict is Verdict.FAILED:
-                row["state"] = "failed"
-                result.failed += 1
-            else:
-                if is_ambiguous_failure(error):
-                    unsure.add(chat_pk)
-                given_up = attempts >= MAX_ATTEMPTS
-                row.update(state="failed" if given_up else "pending", next_attempt_at=now + backoff(attempts))
-                result.failed += given_up
-        updates.append(row)
+    """Record each operation's outcome, the known members it changed, the chats it touched and any pause."""
+    outcomes = _Outcomes()
+    for key, error in zip(keys, errors, strict=True):
+        prior = plan.open_ops.get(key)
+        _note_outcome(key, error, (prior.attempts if prior else 0) + 1, outcomes, result, now=now)
     session.connection().execute(
         update(SferumSyncOperation)
         .where(
@@ -176,12 +165,55 @@ def _record(
             SferumSyncOperation.state == "sending",
         )
         .values(updated_at=now),
-        updates,
+        outcomes.rows,
     )
-    add_known(session, added)
-    remove_known(session, removed)
-    result.added += len(added)
-    result.removed += len(removed)
+    add_known(session, outcomes.added)
+    remove_known(session, outcomes.removed)
+    result.added += len(outcomes.added)
+    result.removed += len(outcomes.removed)
+    _mark_chats(session, unsure=outcomes.unsure, vanished=outcomes.vanished)
+    if result.quota is not None:
+        # The pause is measured on our own clock (retry_after), so a skewed clock cannot shorten or stretch it.
+        result.resume_at = now + timedelta(seconds=result.quota.retry_after)
+        pause_service(session, app_id, result.resume_at, reason_of(result.quota))
+
+
+def _note_outcome(
+    key: Key, error: SferumError | None, attempts: int, outcomes: _Outcomes, result: Applied, *, now: datetime
+) -> None:
+    """Add the operation's new row to ``outcomes`` (``attempts`` counts this one), and what it changed."""
+    chat_pk, user, action = key
+    row: dict[str, object] = {"k_chat": chat_pk, "k_user": user, "k_action": action, "attempts": attempts,
+                              "last_error": None, "next_attempt_at": None, "state": "done"}  # fmt: skip
+    outcomes.rows.append(row)
+    # Removing someone who already left reaches the state we wanted: it counts as done.
+    if error is None or (action == "remove" and isinstance(error, UserNotInChatError)):
+        (outcomes.added if action == "add" else outcomes.removed).append((chat_pk, user))
+        return
+    verdict = verdict_of(error)
+    row["last_error"] = reason_of(error)
+    if verdict is Verdict.PAUSE:
+        assert isinstance(error, QuotaExceededError)
+        result.quota = result.quota or error
+        # The quota refused the call, so it was no try at the change: it goes again after the pause without
+        # using up one of its MAX_ATTEMPTS.
+        row.update(state="pending", attempts=attempts - 1)
+    elif verdict is Verdict.VANISHED:
+        outcomes.vanished.add(chat_pk)
+        row["state"] = "obsolete"
+    elif verdict is Verdict.FAILED:
+        row["state"] = "failed"
+        result.failed += 1
+    else:
+        if is_ambiguous_failure(error):
+            outcomes.unsure.add(chat_pk)
+        given_up = attempts >= MAX_ATTEMPTS
+        row.update(state="failed" if given_up else "pending", next_attempt_at=now + backoff(attempts))
+        result.failed += given_up
+
+
+def _mark_chats(session: Session, *, unsure: set[int], vanished: set[int]) -> None:
+    """Flag the chats to verify next pass, and mark the ones Sferum no longer has."""
     if unsure:
         session.execute(update(SferumChat).where(SferumChat.id.in_(sorted(unsure))).values(needs_verify=True))
     if vanished:
@@ -191,10 +223,6 @@ def _record(
             .where(SferumChat.id.in_(sorted(vanished)))
             .values(state="vanished", error="Чат удалён в Сферуме.")
         )
-    if result.quota is not None:
-        # The pause is measured on our own clock (retry_after), so a skewed clock cannot shorten or stretch it.
-        result.resume_at = now + timedelta(seconds=result.quota.retry_after)
-        pause_service(session, app_id, result.resume_at, reason_of(result.quota))
 
 
 def add_known(session: Session, pairs: Sequence[tuple[int, int]]) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 from sqlalchemy import func, select
 
-from hookspecs.services import Host
+from hookspecs.services import Directory, Host
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation, SferumSyncPass
 from sferum_plugin.services.sync.plan import make_plan
 from sferum_plugin.services.sync.queue import service_row
@@ -81,31 +82,16 @@ def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview
             session.expunge(row)
         paused_until, pause_reason = service.paused_until, service.pause_reason
     pending: Counter[int] = Counter(op.chat_pk for op in ops if op.state != "failed")
-    problems: dict[int, list[FailedOperation]] = defaultdict(list)
-    for op in ops:
-        if op.state == "failed" or op.last_error:
-            problems[op.chat_pk].append(
-                FailedOperation(
-                    op.sferum_user_id, op.user_id, op.action, op.state, op.attempts, op.last_error, op.next_attempt_at
-                )
-            )
-    groups = host.directory.groups([c.target_id for c in chats if c.kind == "group" and c.target_id is not None])
-    units = host.directory.units([c.target_id for c in chats if c.kind == "unit" and c.target_id is not None])
+    problems = _problems_by_chat(ops)
+    targets = _target_names(host.directory, chats)
     rows: list[ChatOverview] = []
     for chat in chats:
-        target = (
-            groups.get(chat.target_id or 0, "")
-            if chat.kind == "group"
-            else units.get(chat.target_id or 0, "")
-            if chat.kind == "unit"
-            else ""
-        )
         planned = plan.chats.get(chat.id)
         rows.append(
             ChatOverview(
                 pk=chat.id,
                 kind=chat.kind,
-                target=target,
+                target=targets(chat),
                 title=chat.title,
                 state=chat.state,
                 error=chat.error,
@@ -118,3 +104,31 @@ def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview
             )
         )
     return SyncOverview(chats=tuple(rows), paused_until=paused_until, pause_reason=pause_reason, passes=tuple(passes))
+
+
+def _problems_by_chat(ops: Iterable[SferumSyncOperation]) -> defaultdict[int, list[FailedOperation]]:
+    """The operations admins should see, by chat: refused for good, or retrying after an error."""
+    problems: defaultdict[int, list[FailedOperation]] = defaultdict(list)
+    for op in ops:
+        if op.state == "failed" or op.last_error:
+            problems[op.chat_pk].append(
+                FailedOperation(
+                    op.sferum_user_id, op.user_id, op.action, op.state, op.attempts, op.last_error, op.next_attempt_at
+                )
+            )
+    return problems
+
+
+def _target_names(directory: Directory, chats: Sequence[SferumChat]) -> Callable[[SferumChat], str]:
+    """The name of the group or unit each chat is for ("" for a custom chat), read in one call per kind."""
+    groups = directory.groups([c.target_id for c in chats if c.kind == "group" and c.target_id is not None])
+    units = directory.units([c.target_id for c in chats if c.kind == "unit" and c.target_id is not None])
+
+    def name(chat: SferumChat) -> str:
+        if chat.kind == "group":
+            return groups.get(chat.target_id or 0, "")
+        if chat.kind == "unit":
+            return units.get(chat.target_id or 0, "")
+        return ""
+
+    return name

@@ -7,11 +7,11 @@ and a fixed number of bulk directory calls, whatever the number of chats.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Directory
@@ -86,46 +86,11 @@ def make_plan(
 ) -> Plan:
     """Plan chats ``chat_pks``; pairs with a permanent failure or a retry not yet due are left out of the diff."""
     pks = sorted(set(chat_pks))
-    rows = session.execute(
-        select(
-            SferumChat.id,
-            SferumChat.kind,
-            SferumChat.target_id,
-            SferumChat.chat_id,
-            SferumChat.state,
-            SferumChat.created_by,
-        ).where(SferumChat.id.in_(pks))
-    ).all()
+    rows = _chat_rows(session, pks)
     links = links_of(session, app_id)
-    listed: dict[int, list[int]] = defaultdict(list)
-    for chat_pk, user_id in session.execute(
-        select(SferumChatListedMember.chat_pk, SferumChatListedMember.user_id).where(
-            SferumChatListedMember.chat_pk.in_(pks)
-        )
-    ):
-        listed[chat_pk].append(user_id)
-    known: dict[int, set[int]] = defaultdict(set)
-    for chat_pk, sferum_id in session.execute(
-        select(SferumChatMember.chat_pk, SferumChatMember.sferum_user_id).where(SferumChatMember.chat_pk.in_(pks))
-    ):
-        known[chat_pk].add(sferum_id)
-    open_ops = {
-        (op.chat_pk, op.sferum_user_id, op.action): op
-        for op in (
-            OpenOperation(*row)
-            for row in session.execute(
-                select(
-                    SferumSyncOperation.id,
-                    SferumSyncOperation.chat_pk,
-                    SferumSyncOperation.sferum_user_id,
-                    SferumSyncOperation.action,
-                    SferumSyncOperation.state,
-                    SferumSyncOperation.attempts,
-                    SferumSyncOperation.next_attempt_at,
-                ).where(SferumSyncOperation.chat_pk.in_(pks), SferumSyncOperation.state.in_(OPEN_STATES))
-            )
-        )
-    }
+    listed = _listed_members(session, pks)
+    known = _known_members(session, pks)
+    open_ops = _open_operations(session, pks)
     targets = [ChatTarget(row.id, row.kind, row.target_id, owner_user_id=row.created_by) for row in rows]
     desired = desired_members(directory, targets, links=links, listed=listed, org_user_id=org_user_id)
     managed = set(links.values())
@@ -155,7 +120,67 @@ def make_plan(
     return Plan(chats=chats, user_of={s: u for u, s in links.items()}, open_ops=open_ops)
 
 
+def _chat_rows(session: Session, pks: Sequence[int]) -> Sequence[Row[int, str, int | None, int | None, str, int]]:
+    """The chats being planned: what each is for (kind, target, owner) and where it stands in Sferum.
+
+    Columns: ``id, kind, target_id, chat_id, state, created_by``.
+    """
+    return session.execute(
+        select(
+            SferumChat.id,
+            SferumChat.kind,
+            SferumChat.target_id,
+            SferumChat.chat_id,
+            SferumChat.state,
+            SferumChat.created_by,
+        ).where(SferumChat.id.in_(pks))
+    ).all()
+
+
+def _listed_members(session: Session, pks: Sequence[int]) -> dict[int, list[int]]:
+    """The LMS accounts an admin listed by hand in each chat (custom chats)."""
+    listed: dict[int, list[int]] = defaultdict(list)
+    for chat_pk, user_id in session.execute(
+        select(SferumChatListedMember.chat_pk, SferumChatListedMember.user_id).where(
+            SferumChatListedMember.chat_pk.in_(pks)
+        )
+    ):
+        listed[chat_pk].append(user_id)
+    return listed
+
+
+def _known_members(session: Session, pks: Sequence[int]) -> defaultdict[int, set[int]]:
+    """The Sferum users we know each chat holds (what we applied or last read), by chat row id.
+
+    A ``defaultdict``: a chat we know no member of (a new one) reads as an empty set.
+    """
+    known: defaultdict[int, set[int]] = defaultdict(set)
+    for chat_pk, sferum_id in session.execute(
+        select(SferumChatMember.chat_pk, SferumChatMember.sferum_user_id).where(SferumChatMember.chat_pk.in_(pks))
+    ):
+        known[chat_pk].add(sferum_id)
+    return known
+
+
+def _open_operations(session: Session, pks: Sequence[int]) -> dict[tuple[int, int, str], OpenOperation]:
+    """The chats' operations that are not done, by ``(chat, user, action)``."""
+    rows = session.execute(
+        select(
+            SferumSyncOperation.id,
+            SferumSyncOperation.chat_pk,
+            SferumSyncOperation.sferum_user_id,
+            SferumSyncOperation.action,
+            SferumSyncOperation.state,
+            SferumSyncOperation.attempts,
+            SferumSyncOperation.next_attempt_at,
+        ).where(SferumSyncOperation.chat_pk.in_(pks), SferumSyncOperation.state.in_(OPEN_STATES))
+    )
+    return {(op.chat_pk, op.sferum_user_id, op.action): op for op in (OpenOperation(*row) for row in rows)}
+
+
 def _due(diff: MembershipDiff, open_ops: Mapping[tuple[int, int, str], OpenOperation], now: datetime) -> MembershipDiff:
+    """The part of ``diff`` to send now: not refused for good, and no retry still waiting for its time."""
+
     def due(user: int, action: str) -> bool:
         op = open_ops.get((diff.chat_pk, user, action))
         if op is None:

@@ -93,6 +93,20 @@ class PassReport:
     """Live workers sharing the request rate during the pass (set by the job runner)."""
 
 
+@attrs.frozen
+class _Scope:
+    """What a pass took on: the chats it works on, and the queued requests and profile events it answers.
+
+    ``paused_until`` is set instead when the service is paused (a quota pause): such a pass does nothing.
+    """
+
+    org_user_id: int | None = None
+    taken: dict[str, datetime] = attrs.field(factory=dict)
+    events: list[int] = attrs.field(factory=list)
+    pks: list[int] = attrs.field(factory=list)
+    paused_until: datetime | None = None
+
+
 def run_pass(
     db: Database,
     directory: Directory,
@@ -106,12 +120,44 @@ def run_pass(
     options = options or PassOptions()
     kind = "dry-run" if options.dry_run else "full" if options.full else "queue"
     report = PassReport(kind=kind)
+    scope = _take_scope(db, directory, app_id=app_id, now=now, options=options)
+    if scope.paused_until is not None:
+        report.paused_until = scope.paused_until
+        return report
+    if options.dry_run:
+        _preview(db, directory, scope, app_id=app_id, now=now, options=options, report=report)
+        return report
+    assert api is not None, "a pass that is not a dry run needs Sferum"
+    try:
+        if scope.pks:
+            try:
+                _work(db, directory, api, app_id=app_id, pks=scope.pks, org_user_id=scope.org_user_id,
+                      options=options, now=now, report=report)  # fmt: skip
+            except SferumError as error:
+                # A read the pass depends on failed (users.get, say): leave the requests queued, try next time.
+                logger.warning("sync pass (%s) stopped: %s", kind, error)
+                report.note = reason_of(error)
+                return report
+        _finish(db, scope, options=options, now=now, report=report)
+    finally:
+        # Even a pass that stopped half-way lets its chats go, so the next one need not wait for the lease to lapse.
+        with db.session() as session:
+            release_chats(session, scope.pks, options.holder)
+    if report.added or report.removed or report.created or report.failed:
+        logger.info("sync pass (%s): %s", kind, report)
+    return report
+
+
+def _take_scope(db: Database, directory: Directory, *, app_id: int, now: datetime, options: PassOptions) -> _Scope:
+    """Take the queued requests and unprocessed profile events, and lease the chats they put in scope.
+
+    A dry run takes nothing and leases nothing: it only looks at every active chat (or ``options.chat_pks``).
+    All of it happens in one transaction, so two workers never take the same request or chat.
+    """
     with db.session() as session:
         service = service_row(session, app_id)
         if service.paused_until is not None and service.paused_until > now and not options.dry_run:
-            report.paused_until = service.paused_until
-            return report
-        org_user_id = service.org_user_id
+            return _Scope(paused_until=service.paused_until)
         taken = {} if options.dry_run else pending_requests(session)
         events = (
             []
@@ -135,43 +181,43 @@ def run_pass(
                 session, app_id=app_id, holder=options.holder, now=now, until=now + options.lease, pks=scope
             )
             requeue_missed(session, app_id, scope, pks, now)
-    if options.dry_run:
-        with db.session() as session:
-            plan = make_plan(session, directory, app_id=app_id, chat_pks=pks, org_user_id=org_user_id,
-                             strict=options.strict, now=now)  # fmt: skip
-        report.chats = len(plan.chats)
-        report.preview = {pk: chat.needed for pk, chat in plan.chats.items() if not chat.needed.empty}
-        return report
-    assert api is not None, "a pass that is not a dry run needs Sferum"
-    try:
-        if pks:
-            try:
-                _work(db, directory, api, app_id=app_id, pks=pks, org_user_id=org_user_id, options=options,
-                      now=now, report=report)  # fmt: skip
-            except SferumError as error:
-                # A read the pass depends on failed (users.get, say): leave the requests queued, try next time.
-                logger.warning("sync pass (%s) stopped: %s", kind, error)
-                report.note = reason_of(error)
-                return report
-        with db.session() as session:
-            finish_requests(session, taken)
-            if events and report.paused_until is None:
-                session.execute(update(ProfileEvent).where(ProfileEvent.id.in_(events)).values(processed_at=now))
-            if pks:
-                session.execute(update(SferumChat).where(SferumChat.id.in_(pks)).values(last_synced_at=now))
-            if options.full or pks or taken or events:
-                # The queue job runs every few seconds; an idle run is not history worth a row.
-                session.add(
-                    SferumSyncPass(kind=kind, started_at=now, finished_at=now, chats=len(pks), added=report.added,
-                                   removed=report.removed, failed=report.failed, created=report.created,
-                                   requests=report.requests)
-                )  # fmt: skip
-    finally:
-        with db.session() as session:
-            release_chats(session, pks, options.holder)
-    if report.added or report.removed or report.created or report.failed:
-        logger.info("sync pass (%s): %s", kind, report)
-    return report
+        return _Scope(org_user_id=service.org_user_id, taken=taken, events=events, pks=pks)
+
+
+def _preview(
+    db: Database,
+    directory: Directory,
+    scope: _Scope,
+    *,
+    app_id: int,
+    now: datetime,
+    options: PassOptions,
+    report: PassReport,
+) -> None:
+    """A dry run's answer: plan the chats against the known state and keep the non-empty differences."""
+    with db.session() as session:
+        plan = make_plan(session, directory, app_id=app_id, chat_pks=scope.pks, org_user_id=scope.org_user_id,
+                         strict=options.strict, now=now)  # fmt: skip
+    report.chats = len(plan.chats)
+    report.preview = {pk: chat.needed for pk, chat in plan.chats.items() if not chat.needed.empty}
+
+
+def _finish(db: Database, scope: _Scope, *, options: PassOptions, now: datetime, report: PassReport) -> None:
+    """Answer the requests and profile events the pass took, stamp its chats, and keep a row of its history."""
+    with db.session() as session:
+        finish_requests(session, scope.taken)
+        if scope.events and report.paused_until is None:
+            # A paused pass did not reach every chat the events touch: they stay for the pass after the pause.
+            session.execute(update(ProfileEvent).where(ProfileEvent.id.in_(scope.events)).values(processed_at=now))
+        if scope.pks:
+            session.execute(update(SferumChat).where(SferumChat.id.in_(scope.pks)).values(last_synced_at=now))
+        if options.full or scope.pks or scope.taken or scope.events:
+            # The queue job runs every few seconds; an idle run is not history worth a row.
+            session.add(
+                SferumSyncPass(kind=report.kind, started_at=now, finished_at=now, chats=len(scope.pks),
+                               added=report.added, removed=report.removed, failed=report.failed,
+                               created=report.created, requests=report.requests)
+            )  # fmt: skip
 
 
 def _work(
@@ -186,6 +232,7 @@ def _work(
     now: datetime,
     report: PassReport,
 ) -> None:
+    """Sync the leased chats: learn the organisation account, create the missing chats, verify, plan, apply."""
     report.chats = len(pks)
     if org_user_id is None:
         org_user_id = api.get_token_owner().id
@@ -224,6 +271,7 @@ def _work(
 
 
 def _pause(db: Database, app_id: int, until: datetime, reason: str, report: PassReport) -> None:
+    """Pause the whole service until ``until`` (Sferum's quota) and say so in the report."""
     with db.session() as session:
         pause_service(session, app_id, until, reason)
     report.paused_until = until
