@@ -10,9 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Reinstall when the project's dependencies change.
-$(STAMP): $(BIN)/python pyproject.toml examples/host_app/pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test,lint,postgres]' -e examples/host_app
+# Reinstall when the project's dependencies change. The sandbox (sandbox/) is a distribution of its own, installed
+# for the demo and the tests only: the plugin never needs it.
+$(STAMP): $(BIN)/python pyproject.toml sandbox/pyproject.toml examples/host_app/pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test,lint,postgres]' -e ./sandbox -e examples/host_app
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,6 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy hookspecs sferum_plugin
+	$(BIN)/mypy --config-file sandbox/pyproject.toml sandbox/src
 	$(BIN)/mypy examples/host_app/lms_host
 
 format: install

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 import httpx
 import tenacity
+from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, Sandbox
 from sqlalchemy import create_engine, event, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hookspecs.types import Person, PersonKind, PersonStatus
 from sferum_plugin.gateway import GatewayConfig, RetryPolicy, SferumClient
 from sferum_plugin.models import ProfileLink, SferumChat
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, Sandbox
 from sferum_plugin.services import install
 from sferum_plugin.services.sync import PassOptions, enqueue, make_plan, run_pass
 from tests.plugin.fakes import FakeDatabase, FakeHost
@@ -184,11 +184,10 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float]:
             enqueue(session, ["all"], host.clock.now())
         rows.append(measure("(c) no changes", 0, 0, sync))
         # (d) drift: members removed in Sferum behind our back, then a full verification
-        state = box._core.state
         drifted = 0
-        for chat in list(state.chats.values())[: args.drift]:
-            victim = next(m for m in chat.members if m != chat.owner_id)
-            del chat.members[victim]
+        for chat in box.state()["chats"][: args.drift]:
+            victim = next(m["member_id"] for m in chat["members"] if m["member_id"] != chat["owner_id"])
+            box.remove_chat_member(chat["chat_id"], victim)
             drifted += 1
         rows.append(measure("(d) full drift verification", chats + drifted, chats + drifted,
                             lambda: sync(full=True)))  # fmt: skip

@@ -79,7 +79,7 @@ def main() -> int:
     try:
         sandbox = subprocess.Popen(
             [
-                str(BIN / "sferum"), "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
+                str(BIN / "sferum-sandbox"), "vk", "--host", "127.0.0.1", "--port", str(sandbox_port),
                 "--app-id", DEMO_APP_ID, "--service-token", DEMO_SERVICE_TOKEN, "--app-token", DEMO_APP_TOKEN,
                 "--state", str(instance / "sandbox-state.json"),
             ],

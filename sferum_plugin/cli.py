@@ -1,6 +1,7 @@
 """The ``sferum`` command line.
 
-``sferum sandbox``  runs the local Sferum sandbox (VK API and VK ID emulator) for demos and manual testing.
+``sferum sandbox``  an alias of ``sferum-sandbox`` (``sferum sandbox vk --port 8001``), the local Sferum emulator of the
+                   separate ``sferum-sandbox`` distribution; exits with status 2 when that is not installed.
 ``sferum migrate``  migrates the module's tables in a database (what «Установка» does, for operators).
 ``sferum version``  prints the module's version.
 ``sferum sync``     runs the chat membership sync service: ``--once`` (default) or ``--loop``, ``--full``,
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
@@ -21,9 +23,17 @@ __all__ = ["main"]
 
 
 def _sandbox(args: argparse.Namespace, rest: list[str]) -> int:
-    from sferum_plugin.sandbox import cli_main
+    # The sandbox is a distribution of its own (sandbox/ in the repository): the plugin neither ships nor needs it.
+    if importlib.util.find_spec("sferum_sandbox") is None:
+        print(
+            "sferum sandbox: the Sferum sandbox is not installed; install the sferum-sandbox distribution"
+            " (`pip install -e sandbox` in the repository)",
+            file=sys.stderr,
+        )
+        return 2
+    from sferum_sandbox.cli import main as sandbox_main
 
-    return cli_main(rest)
+    return sandbox_main(rest, prog="sferum sandbox")
 
 
 def _migrate(args: argparse.Namespace, rest: list[str]) -> int:
@@ -58,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sferum", description="Sferum integration module tools.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     commands = parser.add_subparsers(dest="command", required=True)
-    sandbox = commands.add_parser("sandbox", help="run the local Sferum sandbox", add_help=False)
+    sandbox = commands.add_parser("sandbox", help="run the local Sferum sandbox (sferum-sandbox)", add_help=False)
     sandbox.set_defaults(run=_sandbox)
     migrate = commands.add_parser("migrate", help="migrate the module's tables")
     migrate.add_argument("--database-url", required=True, help="SQLAlchemy URL of the host's database")

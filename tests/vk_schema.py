@@ -1,8 +1,10 @@
 """The VK API contract (official JSON schema, version 5.199) as a test oracle.
 
-Tests use this module to check that what the gateway sends and what the sandbox answers follow the schema in
-``/work/shared/vk-api-schema`` (a sibling of the repository; override with ``VK_API_SCHEMA_DIR``). It never
-falls back to anything built in: if the schema is missing, importing this module raises ``RuntimeError``.
+Tests use this module to check that what the gateway sends and what the sandbox answers follow VK's schema: the copy
+vendored as data in the sandbox distribution (``sferum_sandbox.SCHEMA_DIR``, i.e.
+``sandbox/src/sferum_sandbox/vk/schema/`` with its LICENSE and PROVENANCE.md); ``VK_API_SCHEMA_DIR`` points at another
+copy. It never falls back to anything built in: if the schema is missing, importing this module raises
+``RuntimeError``.
 
 Public API (kept stable for every test package):
 
@@ -34,6 +36,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import jsonschema
+import sferum_sandbox
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
@@ -42,14 +45,12 @@ __all__ = ["SCHEMA_DIR", "check_request", "error_codes", "method", "validate_res
 
 def _locate_schema_dir() -> Path:
     configured = os.environ.get("VK_API_SCHEMA_DIR")
-    candidate = (
-        Path(configured) if configured else Path(__file__).resolve().parents[1] / ".." / "shared" / "vk-api-schema"
-    )
-    candidate = candidate.resolve()
+    candidate = (Path(configured) if configured else sferum_sandbox.SCHEMA_DIR).resolve()
     if not (candidate / "errors.json").is_file():
         raise RuntimeError(
-            f"VK API schema not found at {candidate}: the tests need the official schema (version 5.199) "
-            "in ../shared/vk-api-schema next to the repository, or its path in VK_API_SCHEMA_DIR"
+            f"VK API schema not found at {candidate}: the tests need the official schema (version 5.199), "
+            "vendored in the sferum-sandbox distribution (sandbox/src/sferum_sandbox/vk/schema), or its path in "
+            "VK_API_SCHEMA_DIR"
         )
     return candidate
 

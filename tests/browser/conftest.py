@@ -136,7 +136,7 @@ def login(page, base_url: str, username: str) -> None:  # type: ignore[no-untype
 @pytest.fixture
 def sandbox():  # type: ignore[no-untyped-def]
     """The Sferum sandbox served over HTTP on a free port: ``(sandbox, running)``."""
-    from sferum_plugin.sandbox import Sandbox, serve
+    from sferum_sandbox import Sandbox, serve
 
     box = Sandbox(rate_limit_per_second=None)
     with serve(box) as running:
@@ -145,7 +145,7 @@ def sandbox():  # type: ignore[no-untyped-def]
 
 def configure_sferum(app, sandbox_url: str) -> None:  # type: ignore[no-untyped-def]
     """Install the Sferum module and point it at the sandbox, through the host's CLI."""
-    from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
+    from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
 
     runner = app.test_cli_runner()
     for args in (

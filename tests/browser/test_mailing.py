@@ -14,11 +14,11 @@ import pytest
 from lms_host import Cabinet
 from lms_host.demo.smtp_sink import MemorySink, start_smtp_server
 from lms_host.models import User
+from sferum_sandbox import DEFAULT_APP_ID
 from sqlalchemy import select
 
 from hookspecs.types import JobContext, PersonKind
 from sferum_plugin.models import ProfileLink
-from sferum_plugin.sandbox import DEFAULT_APP_ID
 from sferum_plugin.services.mailing import SendPolicy, filter_by_profile, run_mailings
 from tests.browser.conftest import configure_sferum, login
 

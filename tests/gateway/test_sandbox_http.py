@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, Sandbox, serve
 
 from sferum_plugin.gateway import (
     AuthError,
@@ -27,7 +28,6 @@ from sferum_plugin.gateway import (
     operations,
     read_redirect,
 )
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, Sandbox, serve
 from tests.gateway.fakes import FakeClock
 
 REDIRECT_URI = "https://lms.example/sferum/callback"

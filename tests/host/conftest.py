@@ -149,7 +149,7 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
     """The Sferum sandbox served over HTTP on a free loopback port (for the real module inside the host)."""
-    from sferum_plugin.sandbox import Sandbox, serve
+    from sferum_sandbox import Sandbox, serve
 
     with serve(Sandbox(rate_limit_per_second=None)) as running:
         yield running
@@ -157,7 +157,7 @@ def sandbox() -> Iterator[Any]:
 
 def configure_sferum(admin: FlaskClient, url: str, *, app_token: str | None = None) -> None:
     """Save the Sferum module's settings through the settings form, pointing at the sandbox at ``url``."""
-    from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
+    from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
 
     form = {
         "app_id": str(DEFAULT_APP_ID), "service_token": DEFAULT_SERVICE_TOKEN,

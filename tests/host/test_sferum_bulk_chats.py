@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lms_host import Cabinet
 from lms_host.models import StudyGroup
+from sferum_sandbox import RunningSandbox
 from sqlalchemy import select
 
 from sferum_plugin.models import SferumChat
-from sferum_plugin.sandbox import RunningSandbox
 from tests.host.conftest import configure_sferum, login, post
 from tests.host.people import Seeded, seed_people
 

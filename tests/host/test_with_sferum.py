@@ -10,14 +10,14 @@ import pytest
 from flask import Flask
 from lms_host import Cabinet
 from lms_host.models import Lesson
+from sferum_sandbox import (
+    DEFAULT_APP_ID,
+    RunningSandbox,
+)
 from sqlalchemy import delete
 
 from sferum_plugin.models import ProfileLink
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
-from sferum_plugin.sandbox import (
-    DEFAULT_APP_ID,
-    RunningSandbox,
-)
 from tests.host.conftest import DEFAULT_NOW, configure_sferum, grant_permission, login, post
 from tests.host.people import Seeded, seed_people
 from tests.host.test_schedule import add_lessons, count_queries

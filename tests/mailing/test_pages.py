@@ -15,12 +15,12 @@ from flask.testing import FlaskClient
 from lms_host import Cabinet
 from lms_host.demo.smtp_sink import MemorySink, start_smtp_server
 from lms_host.models import Student
+from sferum_sandbox import DEFAULT_APP_ID, RunningSandbox, Sandbox, serve
 from sqlalchemy import event, select
 
 from hookspecs.types import JobContext
 from sferum_plugin.models import ProfileLink, SferumMailing
 from sferum_plugin.permissions import MAILING_SEND
-from sferum_plugin.sandbox import DEFAULT_APP_ID, RunningSandbox, Sandbox, serve
 from sferum_plugin.services.mailing import prepare_mailing, run_mailings
 from tests.host.conftest import configure_sferum, grant_permission, login, post
 from tests.host.people import seed_people

@@ -8,9 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
-from sferum_plugin.models import ProfileLink
-from sferum_plugin.sandbox import (
+from sferum_sandbox import (
     DEFAULT_APP_ID,
     DEFAULT_APP_TOKEN,
     DEFAULT_SERVICE_TOKEN,
@@ -18,6 +16,8 @@ from sferum_plugin.sandbox import (
     Sandbox,
     serve,
 )
+
+from sferum_plugin.models import ProfileLink
 from sferum_plugin.services import connection, install, lessons, profiles
 from sferum_plugin.settings import SferumSettings
 from tests.plugin.fakes import FakeHost

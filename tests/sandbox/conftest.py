@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sferum_sandbox import DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, RunningSandbox, Sandbox, serve
 
-from sferum_plugin.sandbox import DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, RunningSandbox, Sandbox, serve
 from tests import vk_schema
 
 API_VERSION = "5.199"

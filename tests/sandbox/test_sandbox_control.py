@@ -10,9 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sferum_sandbox
+from sferum_sandbox import DEFAULT_APP_TOKEN, SCHEMA_DIR, SUPPORTED_METHODS, Sandbox
+from sferum_sandbox.vk._schema import load_contract
+from sferum_sandbox.vk._state import AccessToken, SferumState
 
-from sferum_plugin.sandbox import DEFAULT_APP_TOKEN, Sandbox
-from sferum_plugin.sandbox._schema import SUPPORTED_METHODS, load_contract
 from tests import vk_schema
 
 ANNA = 1001
@@ -129,35 +131,27 @@ def test_unknown_path_is_404(http):
     assert http.get("/nowhere").status_code == 404
 
 
-def test_built_in_table_is_used_without_a_schema_and_agrees_with_it(tmp_path, monkeypatch):
+def test_contract_is_read_from_the_vendored_schema(sandbox):
+    assert SCHEMA_DIR.is_relative_to(Path(sferum_sandbox.__file__).parent)
+    assert (SCHEMA_DIR / "LICENSE").is_file()
+    assert (SCHEMA_DIR / "PROVENANCE.md").is_file()
+    assert sandbox.contract_source == str(SCHEMA_DIR)
+    assert vk_schema.SCHEMA_DIR == SCHEMA_DIR  # the tests' oracle reads the same copy
+    assert set(load_contract().methods) == set(SUPPORTED_METHODS)
+
+
+def test_another_schema_directory_must_hold_a_schema(tmp_path, monkeypatch):
     monkeypatch.setenv("VK_API_SCHEMA_DIR", str(tmp_path))
-    sandbox = Sandbox(rate_limit_per_second=None)
-    assert sandbox.contract_source == "built-in"
-
-    builtin = load_contract(None)
-    official = load_contract(vk_schema.SCHEMA_DIR)
-    assert set(builtin.methods) == set(official.methods) == set(SUPPORTED_METHODS)
-    for name, method in builtin.methods.items():
-        assert method.token_types == official.methods[name].token_types, name
-        for param in method.params.values():
-            declared = official.methods[name].params[param.name]
-            assert (param.kinds, param.required) == (declared.kinds, declared.required), (name, param.name)
-    for code, description in builtin.error_descriptions.items():
-        assert vk_schema.error_codes()[code] == description
-
-
-def test_built_in_table_serves_requests(tmp_path, monkeypatch):
-    monkeypatch.setenv("VK_API_SCHEMA_DIR", str(tmp_path))
-    sandbox = Sandbox(rate_limit_per_second=None)
-    with httpx.Client(transport=httpx.WSGITransport(app=sandbox.wsgi_app), base_url="http://s") as client:
-        data = {"access_token": DEFAULT_APP_TOKEN, "v": "5.199"}
-        assert client.post("/method/messages.addChatUser", data=data).json()["error"]["error_code"] == 100
+    with pytest.raises(RuntimeError, match="VK API schema not found"):
+        Sandbox(rate_limit_per_second=None)
 
 
 def test_tokens_never_appear_in_reprs(sandbox):
     assert DEFAULT_APP_TOKEN not in repr(sandbox)
-    assert DEFAULT_APP_TOKEN not in repr(sandbox._core)
-    assert DEFAULT_APP_TOKEN not in repr(sandbox._core.state)
+    assert DEFAULT_APP_TOKEN not in repr(vars(sandbox))  # its internals' reprs too
+    state = SferumState()
+    state.tokens[DEFAULT_APP_TOKEN] = AccessToken(DEFAULT_APP_TOKEN, "user", 1000, issued_at=0)
+    assert DEFAULT_APP_TOKEN not in repr(state)
 
 
 def test_same_service_and_app_token_is_refused():
@@ -168,7 +162,7 @@ def test_same_service_and_app_token_is_refused():
 def test_cli_serves_until_interrupted():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "sferum_plugin.sandbox", "--port", "0", "--app-id", "777", "--app-token", "app-t"],
+        [sys.executable, "-m", "sferum_sandbox", "vk", "--port", "0", "--app-id", "777", "--app-token", "app-t"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -217,7 +211,7 @@ def test_server_log_never_shows_a_token_from_the_query(http, caplog):
     caplog.set_level("DEBUG")
     http.get("/method/users.get", params={"access_token": DEFAULT_APP_TOKEN, "v": "5.199"})
     # Only the sandbox's own loggers: httpx (the client here) logs full URLs by design.
-    server_lines = [r.getMessage() for r in caplog.records if r.name.startswith(("sferum_plugin", "werkzeug"))]
+    server_lines = [r.getMessage() for r in caplog.records if r.name.startswith(("sferum_sandbox", "werkzeug"))]
     assert any("/method/users.get" in line for line in server_lines)
     assert all(DEFAULT_APP_TOKEN not in line for line in server_lines)
 

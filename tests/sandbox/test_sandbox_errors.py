@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from sferum_sandbox import DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, Sandbox
 
-from sferum_plugin.sandbox import DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN, Sandbox
 from tests import vk_schema
 
 CHAT_PEER = 2_000_000_000

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sferum_sandbox import DEFAULT_APP_TOKEN, Sandbox
+from sferum_sandbox.vk._vkscript import parse_script
 
-from sferum_plugin.sandbox import DEFAULT_APP_TOKEN, Sandbox
-from sferum_plugin.sandbox._vkscript import parse_script
 from tests import vk_schema
 
 ANNA, BORIS, VIKA = 1001, 1002, 1003

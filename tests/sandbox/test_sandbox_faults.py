@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from sferum_plugin.sandbox import DEFAULT_APP_TOKEN, ConnectionDropped, Sandbox, serve
+from sferum_sandbox import DEFAULT_APP_TOKEN, ConnectionDropped, Sandbox, serve
 
 ANNA, BORIS = 1001, 1002
 FORM = {"access_token": DEFAULT_APP_TOKEN, "v": "5.199", "user_ids": str(ANNA), "title": "ИВТ-21"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN
+from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN
 
 CHAT_PEER = 2_000_000_000
 ORG = 1000

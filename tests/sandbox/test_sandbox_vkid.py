@@ -10,8 +10,7 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_SERVICE_TOKEN
+from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_SERVICE_TOKEN
 
 REDIRECT = "http://lms.example/sferum/callback?tab=profile"
 ANNA = 1001

@@ -1,4 +1,4 @@
-"""``sferum sandbox --state FILE``: people, chats and calls outlive a restart; nothing else does."""
+"""``sferum-sandbox vk --state FILE``: people, chats and calls outlive a restart; nothing else does."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sferum_sandbox import DEFAULT_APP_TOKEN, Sandbox, serve
 
-from sferum_plugin.sandbox import DEFAULT_APP_TOKEN, Sandbox, serve
 from tests.sandbox.conftest import VkApi
 
 

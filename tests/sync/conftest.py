@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import tenacity
+from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, Sandbox
 from sqlalchemy import Engine
 
 from sferum_plugin.gateway import GatewayConfig, RetryPolicy, SferumClient
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, Sandbox
 from tests._db import installed_sqlite
 from tests.plugin.fakes import FakeDatabase, FakeHost
 from tests.sync.world import World

@@ -6,6 +6,14 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
+from sferum_sandbox import (
+    DEFAULT_APP_ID,
+    DEFAULT_APP_TOKEN,
+    DEFAULT_SERVICE_TOKEN,
+    RunningSandbox,
+    Sandbox,
+    serve,
+)
 from sqlalchemy import delete, select
 
 from hookspecs.types import (
@@ -23,14 +31,6 @@ from hookspecs.types import (
 from sferum_plugin import plugin
 from sferum_plugin.models import ProfileLink, SferumChat, SferumSyncRequest
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_MANAGE
-from sferum_plugin.sandbox import (
-    DEFAULT_APP_ID,
-    DEFAULT_APP_TOKEN,
-    DEFAULT_SERVICE_TOKEN,
-    RunningSandbox,
-    Sandbox,
-    serve,
-)
 from sferum_plugin.services.sync.cli import run_sync_command
 from sferum_plugin.views import chat_open, sync_admin
 from sferum_plugin.views import chats as chat_views
@@ -175,7 +175,7 @@ def test_a_changed_application_token_makes_the_stored_link_be_asked_for_again(
 
 def test_a_chat_deleted_in_sferum_is_marked_when_someone_opens_it(configured: FakeHost, sandbox: Sandbox) -> None:
     pk = _group_chat(configured)
-    sandbox._core.state.chats.clear()
+    sandbox.delete_all_chats()
     page = _open(configured, STUDENT, pk)
     assert isinstance(page, Page)
     assert page.status == 410

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
 from sqlalchemy import event, select
 
 from hookspecs.types import HttpRequest, HttpResponse, Page, Person, PersonKind, Viewer
 from sferum_plugin.models import SferumChat, SferumSyncRequest
 from sferum_plugin.permissions import CHATS_CREATE_GROUP
-from sferum_plugin.sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
 from sferum_plugin.services import chats
 from sferum_plugin.views import chats as chat_views
 from tests.plugin.fakes import FakeHost

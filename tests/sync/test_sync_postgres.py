@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sferum_sandbox import DEFAULT_APP_ID, Sandbox
 from sqlalchemy import Engine, func, select
 
 from hookspecs.types import PersonKind
 from sferum_plugin.models import SferumChat, SferumSyncOperation
-from sferum_plugin.sandbox import DEFAULT_APP_ID, Sandbox
 from sferum_plugin.services import install
 from sferum_plugin.services.sync import PassOptions, run_pass
 from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_engine

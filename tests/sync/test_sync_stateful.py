@@ -13,12 +13,12 @@ import httpx
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sferum_sandbox import DEFAULT_APP_ID, Sandbox
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import StaticPool
 
 from hookspecs.types import PersonKind, PersonStatus
 from sferum_plugin.models import Base, ProfileLink, SferumChat
-from sferum_plugin.sandbox import DEFAULT_APP_ID, Sandbox
 from sferum_plugin.services.sync import PassOptions, run_pass
 from tests.plugin.fakes import FakeDatabase, FakeHost
 from tests.sync.conftest import make_client

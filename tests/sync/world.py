@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 
 import attrs
+from sferum_sandbox import Sandbox
 from sqlalchemy import delete, select
 
 from hookspecs.types import Person, PersonKind, PersonStatus, Viewer
 from sferum_plugin.gateway import SferumClient
 from sferum_plugin.models import ProfileEvent, ProfileLink, SferumChat
-from sferum_plugin.sandbox import Sandbox
 from sferum_plugin.services import chats
 from sferum_plugin.services.sync import PassOptions, PassReport, enqueue, make_plan, run_pass
 from tests.plugin.fakes import FakeHost
