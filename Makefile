@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium demo test test-fast lint format clean
+.PHONY: install chromium demo test test-fast screenshots hooks-doc lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: install chromium
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
+
+# The browser tests save their screenshots in pytest's temporary directory; this refreshes docs/screenshots instead.
+screenshots: install chromium
+	SFERUM_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser
+
+# docs/hooks.md from the docstrings of hookspecs/ and scripts/hooks_doc.md (a test fails when it is out of date).
+hooks-doc: install
+	$(BIN)/python scripts/hooks_doc.py
 
 lint: install
 	$(BIN)/ruff check .

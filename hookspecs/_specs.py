@@ -178,6 +178,10 @@ def lms_section_actions(section: str, viewer: Viewer, host: Host) -> Sequence[Ac
 def lms_directory_filters(section: str, viewer: Viewer, host: Host) -> Sequence[DirectoryFilter] | None:
     """Add filters to the Обучающиеся or Сотрудники list, shown after the host's own filters.
 
+    The host renders each as a select (with an empty "not filtered" choice of its own), keeps the chosen value in
+    the query string and in the pager's links, posts it as ``filter.<name>`` with selection actions, and applies it
+    through :func:`lms_filter_people` before pagination (the page and the «Найдено» count agree with the filter).
+
     :param section: ``"students"`` or ``"employees"``.
     :param viewer: the signed-in user.
     :param host: the host services.

@@ -1,8 +1,14 @@
 """Browser tests: the example host served over real HTTP on a free loopback port, driven by Playwright in Debian's
-headless Chromium (Playwright's own browser download cannot work on these machines)."""
+headless Chromium (Playwright's own browser download cannot work on these machines).
+
+Screenshots go to the ``shots`` directory: pytest's temporary directory, so that a test run leaves the working tree
+as it found it, or the directory ``SFERUM_SCREENSHOTS`` names (``make screenshots`` sets it to docs/screenshots, to
+refresh the user guide's pictures).
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -11,7 +17,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS_ENV = "SFERUM_SCREENSHOTS"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,6 +46,16 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser tests save their screenshots: ``$SFERUM_SCREENSHOTS`` (relative to the repository) when it
+    is set, a temporary directory otherwise."""
+    named = os.environ.get(SCREENSHOTS_ENV, "").strip()
+    path = ROOT / named if named else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture

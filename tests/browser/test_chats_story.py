@@ -4,7 +4,7 @@ The admin switches the ЛК's chat type to «Внешняя система «С�
 `teacher` and `student` link profiles; `teacher` creates the chat of `student`'s group; `student` finds it in Чаты
 and «Открыть в Сферум» takes them to the chat's invite page in the sandbox; the admin's «Синхронизация чатов» shows
 the chat and a preview with nothing to change; switching back to «Чаты ЛК» shows the ЛК's own chats again.
-Screenshots go to docs/screenshots for the user guide.
+Screenshots for the user guide go to the ``shots`` directory (see conftest).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from tests.browser.conftest import configure_sferum, grant_online_lessons, link_profile, login
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NATIVE_CHAT = "ИВТ-21 — общий чат"  # one of the demo data's own ЛК chats
 
 
@@ -40,13 +39,12 @@ def _set_chat_type(page, base_url: str, label: str) -> None:  # type: ignore[no-
 
 
 def test_teacher_creates_the_group_chat_and_the_student_opens_it_in_sferum(
-    browser, live_server, demo_app_factory, sandbox
+    browser, live_server, demo_app_factory, sandbox, shots: Path
 ) -> None:
     box, running = sandbox
     server = live_server(demo_app_factory)
     app = server.app
     configure_sferum(app, running.url)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     group = _group_of(app, "student")
 
     admin = browser.new_context(locale="ru-RU").new_page()
@@ -76,7 +74,7 @@ def test_teacher_creates_the_group_chat_and_the_student_opens_it_in_sferum(
     teacher.get_by_role("button", name="Создать чат в Сферум").click()
     teacher.wait_for_load_state()
     assert teacher.get_by_text("Чат создан в Сферуме.").is_visible()
-    teacher.screenshot(path=str(SHOTS / "chat-created.png"), full_page=True)
+    teacher.screenshot(path=str(shots / "chat-created.png"), full_page=True)
     (chat,) = box.state()["chats"]
     assert chat["title"].startswith(f"{group} <учебный чат> [g")
     assert len(chat["members"]) >= 3  # the organisation account, the teacher and the student at least
@@ -85,7 +83,7 @@ def test_teacher_creates_the_group_chat_and_the_student_opens_it_in_sferum(
     row = student.locator("table.backend-chats tr", has_text=f"{group} <учебный чат>")
     assert row.count() == 1  # the title is shown as text (escaped), not markup
     assert "Учебная группа" in row.inner_text()
-    student.screenshot(path=str(SHOTS / "chats-list.png"), full_page=True)
+    student.screenshot(path=str(shots / "chats-list.png"), full_page=True)
     assert "/join/" not in student.content()  # the invite link is on no page
     row.get_by_role("link", name="Открыть в Сферум").click()
     student.wait_for_url(re.compile(re.escape(running.url) + r"/join/"))
@@ -96,7 +94,7 @@ def test_teacher_creates_the_group_chat_and_the_student_opens_it_in_sferum(
     admin.get_by_role("link", name="Предпросмотр следующей синхронизации").click()
     admin.wait_for_load_state()
     assert "Изменений нет." in admin.content()
-    admin.screenshot(path=str(SHOTS / "sync-admin.png"), full_page=True)
+    admin.screenshot(path=str(shots / "sync-admin.png"), full_page=True)
 
     _set_chat_type(admin, server.url, "Чаты ЛК")
     student.goto(f"{server.url}/chats")

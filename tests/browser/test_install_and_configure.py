@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.browser.conftest import login
 
@@ -10,7 +11,9 @@ TOKEN = "vk1.a.browser-test-application-token-a1b2"
 SERVICE = "service-token-for-browser-tests-9z8y"
 
 
-def test_admin_installs_the_module_saves_the_settings_and_sees_the_masked_token(page, live_server, demo_app) -> None:
+def test_admin_installs_the_module_saves_the_settings_and_sees_the_masked_token(
+    page, live_server, demo_app, shots: Path
+) -> None:
     server = live_server(demo_app)
     login(page, server.url, "admin")
 
@@ -39,15 +42,7 @@ def test_admin_installs_the_module_saves_the_settings_and_sees_the_masked_token(
     assert SERVICE not in html
     assert "••••a1b2" in html
     assert page.input_value("input[name=app_token]") == ""
-    page.screenshot(path=str(_shot_dir() / "admin-module-settings.png"), full_page=True)
+    page.screenshot(path=str(shots / "admin-module-settings.png"), full_page=True)
 
     page.goto(f"{server.url}/admin/roles")
     assert "Просмотр раздела онлайн-занятий (Сферум)" in page.content()
-
-
-def _shot_dir():  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-    path.mkdir(parents=True, exist_ok=True)
-    return path

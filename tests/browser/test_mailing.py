@@ -22,7 +22,6 @@ from sferum_plugin.models import ProfileLink
 from sferum_plugin.services.mailing import SendPolicy, filter_by_profile, run_mailings
 from tests.browser.conftest import configure_sferum, login
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PERMISSION_LABEL = "Сотрудник: Создание e-mail рассылок обучающимся и сотрудникам (Сферум)"
 
 
@@ -36,7 +35,9 @@ def smtp(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     controller.stop()
 
 
-def test_employee_mails_the_students_without_a_profile(browser, live_server, demo_app_factory, smtp, sandbox) -> None:
+def test_employee_mails_the_students_without_a_profile(
+    browser, live_server, demo_app_factory, smtp, sandbox, shots: Path
+) -> None:
     server = live_server(demo_app_factory)
     app = server.app
     _, running = sandbox
@@ -81,8 +82,7 @@ def test_employee_mails_the_students_without_a_profile(browser, live_server, dem
     assert preview_subject.startswith("Учебный профиль Сферум для ")
     assert "{name}" not in preview_subject
     assert "/m/sferum/online-lessons" in page.get_by_test_id("preview-body").inner_text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "mailing-new.png"), full_page=True)
+    page.screenshot(path=str(shots / "mailing-new.png"), full_page=True)
 
     page.get_by_role("button", name=re.compile(r"Отправить рассылку")).click()
     page.wait_for_url(re.compile(r"/m/sferum/mailings/\d+$"))
@@ -94,7 +94,7 @@ def test_employee_mails_the_students_without_a_profile(browser, live_server, dem
     page.get_by_test_id("mailing-percent").filter(has_text="100%").wait_for(timeout=10_000)
     assert page.get_by_test_id("mailing-state").inner_text() == "Завершена"
     assert page.get_by_test_id("count-sent").inner_text() == str(len(expected))
-    page.screenshot(path=str(SHOTS / "mailing-progress.png"), full_page=True)
+    page.screenshot(path=str(shots / "mailing-progress.png"), full_page=True)
 
     received = sorted(address for recipients, _ in smtp.handler.messages for address in recipients)
     assert received == expected  # one message per recipient, nobody twice

@@ -3,7 +3,7 @@
 The admin grants the section's right to Обучающийся and Сотрудник and writes the card hint; `teacher` creates a
 Sferum educational profile on the sandbox's consent page and starts today's lesson; `student` links a profile and
 joins; the hint shows on the active card; `teacher` ends the lesson; the card is idle again and the sandbox shows the
-call finished. Screenshots go to docs/screenshots for the user guide.
+call finished. Screenshots for the user guide go to the ``shots`` directory (see conftest).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 from tests.browser.conftest import configure_sferum, grant_online_lessons, link_profile, login
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HINT = "Включите камеру <b>и микрофон</b>\nМатериалы: https://edu.example/physics"
 
 
@@ -21,12 +20,13 @@ def _today_cards(page):  # type: ignore[no-untyped-def]
     return page.locator("section.day.today article.lesson")
 
 
-def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_app_factory, sandbox) -> None:
+def test_teacher_starts_student_joins_teacher_ends(
+    browser, live_server, demo_app_factory, sandbox, shots: Path
+) -> None:
     box, running = sandbox
     server = live_server(demo_app_factory)
     app = server.app
     configure_sferum(app, running.url)
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     admin = browser.new_context(locale="ru-RU").new_page()
     login(admin, server.url, "admin")
@@ -50,7 +50,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
     teacher.goto(f"{server.url}/schedule")
     assert teacher.get_by_role("button", name="Начать онлайн-занятие в Сферум").count() == 0  # no profile yet
     link_profile(teacher, server.url, "Ирина", "Преподаватель")
-    teacher.screenshot(path=str(SHOTS / "online-lessons-linked.png"), full_page=True)
+    teacher.screenshot(path=str(shots / "online-lessons-linked.png"), full_page=True)
 
     teacher.goto(f"{server.url}/schedule")
     startable = _today_cards(teacher).filter(has=teacher.get_by_role("button", name="Начать онлайн-занятие в Сферум"))
@@ -66,7 +66,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
     assert "<b>и микрофон</b>" in hint.inner_text()  # shown as text, not markup
     assert hint.locator("a[href='https://edu.example/physics']").count() == 1
     assert hint.locator("br").count() == 1
-    card.screenshot(path=str(SHOTS / "schedule-card-teacher-active.png"))
+    card.screenshot(path=str(shots / "schedule-card-teacher-active.png"))
     assert [call["state"] for call in box.state()["calls"]] == ["active"]
     other_cards = _today_cards(teacher).locator(".lesson-hint")
     assert other_cards.count() == 1  # the hint is on the active card only
@@ -75,7 +75,7 @@ def test_teacher_starts_student_joins_teacher_ends(browser, live_server, demo_ap
     student.goto(f"{server.url}/schedule")
     student_card = student.locator(f"article.lesson[data-lesson-id='{shared[0]}']")
     assert "Включите камеру" in student_card.inner_text()
-    student_card.screenshot(path=str(SHOTS / "schedule-card-student-active.png"))
+    student_card.screenshot(path=str(shots / "schedule-card-student-active.png"))
     student_card.get_by_role("button", name="Перейти в онлайн-занятие Сферум").click()
     student.wait_for_url(re.compile(r"/call/"))
     call_id = box.state()["calls"][0]["call_id"]
