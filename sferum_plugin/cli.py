@@ -56,10 +56,16 @@ def _version(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _sync(args: argparse.Namespace, rest: list[str]) -> int:
+    from sferum_plugin.plugin import plugin
     from sferum_plugin.services.sync.cli import run_sync_command
 
     return run_sync_command(
-        host_spec=args.host, loop=args.loop, full=args.full, dry_run=args.dry_run, chat_ids=tuple(args.chat or ())
+        host_spec=args.host,
+        loop=args.loop,
+        full=args.full,
+        dry_run=args.dry_run,
+        chat_ids=tuple(args.chat or ()),
+        sferum=plugin.sferum,
     )
 
 

@@ -1,10 +1,12 @@
 """The only code that speaks to Sferum: VK API client, errors, retry policy, pacing, batching and VK ID.
 
-Typical use::
+Every client is built by a :class:`SferumConnector` (one per process: it holds the transport, the retry policy and
+the shared rate limiters).  Typical use::
 
+    connector = SferumConnector()
     config = GatewayConfig(api_base_url=settings.api_base_url, api_version=settings.api_version)
-    with httpx.Client() as http:
-        client = SferumClient(config, app_token, http=http, limiter=shared_limiter)
+    with connector.connect(config) as connection:
+        client = connection.client(app_token)
         chat = client.create_chat("Group 101", member_ids=[1, 2, 3])
         outcomes = client.execute_batch([operations.add_chat_member(chat.chat_id, u) for u in new_members])
 
@@ -16,6 +18,7 @@ from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS, BatchOutcome
 from sferum_plugin.gateway.client import SferumClient
 from sferum_plugin.gateway.codes import VkErrorCode
 from sferum_plugin.gateway.config import GatewayConfig
+from sferum_plugin.gateway.connector import SferumConnection, SferumConnector
 from sferum_plugin.gateway.credentials import CredentialCheck, CredentialName, check_credentials
 from sferum_plugin.gateway.domain import (
     CHAT_PEER_OFFSET,
@@ -53,6 +56,7 @@ from sferum_plugin.gateway.errors import (
     TransportError,
     UserNotInChatError,
     VkIdError,
+    may_have_been_applied,
 )
 from sferum_plugin.gateway.operations import Operation
 from sferum_plugin.gateway.ratelimit import RateLimiter
@@ -106,6 +110,8 @@ __all__ = [
     "ServerError",
     "SferumApp",
     "SferumClient",
+    "SferumConnection",
+    "SferumConnector",
     "SferumError",
     "SferumUser",
     "StartedCall",
@@ -123,6 +129,7 @@ __all__ = [
     "generate_code_verifier",
     "generate_state",
     "install_redaction",
+    "may_have_been_applied",
     "operations",
     "read_redirect",
     "register_secret",

@@ -19,7 +19,7 @@ from sferum_plugin.gateway._parse import ReplyReader
 from sferum_plugin.gateway.batch import BatchOutcome, execute_code, map_execute_reply, split_batches
 from sferum_plugin.gateway.config import GatewayConfig
 from sferum_plugin.gateway.domain import ChatInfo, ChatMember, CreatedChat, SferumUser, StartedCall
-from sferum_plugin.gateway.errors import SferumError
+from sferum_plugin.gateway.errors import MalformedResponseError, OutcomeUnknownError, SferumError
 from sferum_plugin.gateway.operations import Operation, ParamValue
 from sferum_plugin.gateway.ratelimit import RateLimiter, token_key
 from sferum_plugin.gateway.redact import install_redaction, register_secret, scrub_params
@@ -74,7 +74,17 @@ class SferumClient:
         :raises SferumError: see :mod:`sferum_plugin.gateway.errors`.
         """
         reply = self._send(operation.method, operation.params, idempotent=operation.idempotent)
-        return operation.parse(reply.response)
+        try:
+            return operation.parse(reply.response)
+        except MalformedResponseError as error:
+            if operation.idempotent:
+                raise
+            # The call ran, but what it made cannot be read: as ambiguous as a lost reply (may_have_been_applied).
+            raise OutcomeUnknownError(
+                f"the reply cannot be read ({error.message}); reconcile before calling it again",
+                method=operation.method,
+                request_params=error.request_params,
+            ) from error
 
     def execute_batch(self, batch: Sequence[Operation[T]]) -> list[BatchOutcome[T]]:
         """Run ``batch`` through ``execute``, 25 operations per request, and return one outcome per operation.

@@ -3,9 +3,10 @@
 Our exception hierarchy::
 
     SferumError
-    ├── TransportError ............... no HTTP reply: connect error, timeout, dropped connection
-    │   └── OutcomeUnknownError ...... a non-idempotent call failed after it was sent: it may have been applied
-    ├── ServerError .................. HTTP 5xx (or 429) from the API or VK ID host
+    ├── TransportError ............... no reply at all: connect error, timeout, dropped connection
+    ├── OutcomeUnknownError .......... a non-idempotent call failed in a way that does not say whether it was
+    │                                  applied (its ``__cause__`` is that failure): reconcile before repeating it
+    ├── ServerError .................. HTTP 5xx (or 429) from the API or VK ID host instead of an API reply
     ├── MalformedResponseError ....... a reply that is not what the schema describes
     ├── ApiError ..................... {"error": {"error_code", "error_msg", ...}} with HTTP 200
     │   ├── RetryableApiError ........ 1 unknown error, 6 too many requests per second, 10 internal server error
@@ -27,6 +28,24 @@ Our exception hierarchy::
         ├── InvalidClientError ....... invalid_client (wrong APP ID or redirect URI)
         ├── InvalidGrantError ........ invalid_grant (code expired, used twice, or verifier mismatch)
         └── StateMismatchError ....... the redirect's state is not the one we sent (possible CSRF)
+
+Whether Sferum may have applied the failed call is one rule, stated by each class as
+:attr:`SferumError.may_have_been_applied` and read through :func:`may_have_been_applied` by every caller (the retry
+policy, the sync, online lessons):
+
+==============================================  =====================================================
+failure                                         may have been applied?
+==============================================  =====================================================
+no reply, nothing sent (connect error)          no
+no reply after the request was sent             yes
+HTTP 429 (a rate-limiting front refuses first)  no
+HTTP 5xx                                        yes
+a reply we cannot read                          yes
+API error 6 (refused by the rate limiter)       no
+API errors 1, 10 (failed inside the server)     yes
+every other API error, every VK ID error        no (an error reply is a refusal)
+``OutcomeUnknownError``                         yes (by definition)
+==============================================  =====================================================
 
 Codes and their meaning come from the schema's ``errors.json`` (``api_error_*`` entries).  Every error carries
 the method and the request parameters with secrets removed (:func:`~sferum_plugin.gateway.redact.scrub_params`);
@@ -68,6 +87,7 @@ __all__ = [
     "UserNotInChatError",
     "VkIdError",
     "api_error_class",
+    "may_have_been_applied",
     "vkid_error_class",
 ]
 
@@ -88,6 +108,11 @@ class SferumError(Exception):
         self.method = method
         self.request_params: dict[str, str] = scrub_params(request_params or {})
 
+    @property
+    def may_have_been_applied(self) -> bool:
+        """Whether Sferum may have applied the call although it failed (see the table above)."""
+        return False
+
     def __str__(self) -> str:
         return f"{self.method}: {self.message}" if self.method else self.message
 
@@ -96,7 +121,7 @@ class SferumError(Exception):
 
 
 class TransportError(SferumError):
-    """No HTTP reply was received.
+    """No reply was received.
 
     :param request_sent: False when nothing can have reached Sferum (the connection was never established),
         so that even a non-idempotent call may be repeated safely; True (the cautious default) otherwise.
@@ -113,13 +138,22 @@ class TransportError(SferumError):
         super().__init__(message, method=method, request_params=request_params)
         self.request_sent = request_sent
 
+    @property
+    def may_have_been_applied(self) -> bool:
+        return self.request_sent
 
-class OutcomeUnknownError(TransportError):
+
+class OutcomeUnknownError(SferumError):
     """A non-idempotent call (``messages.createChat``, ``calls.start``) failed after it may have been applied.
 
     It is never repeated automatically: the caller must reconcile first (look the chat up by title, check
-    the lesson's call) and only then decide to try again.  ``__cause__`` holds the ambiguous failure.
+    the lesson's call) and only then decide to try again.  ``__cause__`` holds the ambiguous failure, which may be
+    a :class:`TransportError` (no reply) or a reply that does not say whether the call was applied.
     """
+
+    @property
+    def may_have_been_applied(self) -> bool:
+        return True
 
 
 class ServerError(SferumError):
@@ -136,9 +170,19 @@ class ServerError(SferumError):
         super().__init__(message, method=method, request_params=request_params)
         self.status_code = status_code
 
+    @property
+    def may_have_been_applied(self) -> bool:
+        # Assumption: a 429 comes from a rate-limiting front that refuses before forwarding; a 5xx may come after
+        # the API did its work (a gateway timeout, a crash while answering).
+        return self.status_code != 429
+
 
 class MalformedResponseError(SferumError):
     """The reply is not JSON or does not have the shape the schema describes for the method."""
+
+    @property
+    def may_have_been_applied(self) -> bool:
+        return True  # a reply was sent, so the call ran; what it did cannot be read
 
 
 class ApiError(SferumError):
@@ -163,6 +207,12 @@ class ApiError(SferumError):
 
 class RetryableApiError(ApiError):
     """A transient API error (1, 6, 10): the retry policy repeats the call with backoff."""
+
+    @property
+    def may_have_been_applied(self) -> bool:
+        # Assumption: error 6 is raised by the rate limiter in front of the method, before anything is done;
+        # 1 and 10 are failures inside the server, after the method may have done its work.
+        return self.code != VkErrorCode.TOO_MANY
 
 
 class QuotaExceededError(ApiError):
@@ -229,6 +279,11 @@ class UserNotInChatError(ChatError):
 
 class ContactNotFoundError(ChatError):
     """The user cannot be found or reached (936)."""
+
+
+def may_have_been_applied(error: SferumError) -> bool:
+    """Could Sferum have applied the call that failed with ``error``?  The one rule every caller uses."""
+    return error.may_have_been_applied
 
 
 _API_ERROR_CLASSES: dict[int, type[ApiError]] = {

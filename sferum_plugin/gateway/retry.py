@@ -6,13 +6,16 @@ failure                            idempotent call             non-idempotent ca
 =================================  ==========================  =========================================
 connect error / connect timeout    retried with backoff        retried with backoff (nothing was sent)
 read timeout, dropped connection   retried with backoff        ``OutcomeUnknownError`` at once
-HTTP 5xx (or 429)                  retried with backoff        ``OutcomeUnknownError`` at once
+HTTP 5xx                           retried with backoff        ``OutcomeUnknownError`` at once
+HTTP 429                           retried with backoff        retried with backoff (refused unapplied)
 API error 6 (too many requests)    retried with backoff        retried with backoff (rejected unapplied)
 API errors 1, 10 (server side)     retried with backoff        ``OutcomeUnknownError`` at once
 API errors 9, 29 (quota)           ``QuotaExceededError`` at once, with ``resume_at``; never looped
-any other API error, malformed     surfaces at once
+malformed reply                    surfaces at once            ``OutcomeUnknownError`` at once
+any other API error                surfaces at once
 =================================  ==========================  =========================================
 
+Which failures are ambiguous is :func:`~sferum_plugin.gateway.errors.may_have_been_applied`, the one rule.
 Backoff is capped exponential with jitter (:class:`CappedExponentialBackoff`: 0.5 s, 1 s, 2 s ... plus up to
 0.5 s of randomness, at most 8 s); the wait strategy and the sleep function are injectable so that tests run
 with zero waits.  When the attempts run out the last error is raised as it is.
@@ -40,10 +43,11 @@ from sferum_plugin.gateway.errors import (
     ServerError,
     SferumError,
     TransportError,
+    may_have_been_applied,
 )
 from sferum_plugin.gateway.redact import install_redaction
 
-__all__ = ["DEFAULT_QUOTA_PAUSES", "CappedExponentialBackoff", "RetryPolicy", "is_ambiguous", "is_transient"]
+__all__ = ["DEFAULT_QUOTA_PAUSES", "CappedExponentialBackoff", "RetryPolicy", "is_transient"]
 
 logger = logging.getLogger(__name__)
 # Defence in depth: whatever this module logs is masked before any handler sees it.
@@ -58,21 +62,7 @@ short-lived, method quotas are counted per hour or day (dev.vk.com "API limits")
 
 def is_transient(error: BaseException) -> bool:
     """Is ``error`` worth repeating the same call for?"""
-    return isinstance(error, TransportError | ServerError | RetryableApiError) and not isinstance(
-        error, OutcomeUnknownError
-    )
-
-
-def is_ambiguous(error: SferumError) -> bool:
-    """Could Sferum have applied the call that failed with ``error``?"""
-    if isinstance(error, TransportError):
-        return error.request_sent
-    if isinstance(error, ServerError):
-        return True
-    if isinstance(error, RetryableApiError):
-        # Assumption: error 6 is raised by the rate limiter in front of the method, before anything is done.
-        return error.code != VkErrorCode.TOO_MANY
-    return False
+    return isinstance(error, TransportError | ServerError | RetryableApiError)
 
 
 def _utc_now() -> datetime:
@@ -130,8 +120,8 @@ class RetryPolicy:
         def guarded() -> T:
             try:
                 return attempt()
-            except (TransportError, ServerError, RetryableApiError) as error:
-                if not idempotent and is_ambiguous(error) and not isinstance(error, OutcomeUnknownError):
+            except SferumError as error:
+                if not idempotent and may_have_been_applied(error) and not isinstance(error, OutcomeUnknownError):
                     raise OutcomeUnknownError(
                         f"the call may or may not have been applied ({error.message}); "
                         "reconcile before calling it again",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hookspecs.services import Host
+from hookspecs.services import Database, Host
 from hookspecs.types import ChatSummary, PersonKind, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_
@@ -36,6 +36,8 @@ __all__ = [
     "can_create",
     "chat_url",
     "create_now",
+    "find_chat",
+    "group_chat_states",
     "recreate",
     "request_chat",
     "request_group_chats",
@@ -295,3 +297,24 @@ def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary
                         open_label="Открыть в Сферум", members=members)
             for chat, members in rows
         ]  # fmt: skip
+
+
+def find_chat(db: Database, chat_pk: int, *, app_id: int) -> SferumChat | None:
+    """The chat record ``chat_pk`` of the organisation ``app_id`` (detached, for reading), or ``None``."""
+    with db.session() as session:
+        chat = session.get(SferumChat, chat_pk)
+        if chat is None or chat.app_id != app_id:
+            return None
+        session.expunge(chat)
+        return chat
+
+
+def group_chat_states(db: Database, *, app_id: int, group_ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """The state and last error of the chat of each of ``group_ids`` that has one, in one query."""
+    with db.session() as session:
+        rows = session.execute(
+            select(SferumChat.target_id, SferumChat.state, SferumChat.error).where(
+                SferumChat.app_id == app_id, SferumChat.kind == "group"
+            )
+        ).all()
+    return {row.target_id: (row.state, row.error) for row in rows if row.target_id in group_ids}

@@ -1,37 +1,26 @@
-"""Connecting services to Sferum: gateway clients built from the module's settings.
+"""Connecting services to Sferum from the module's settings: the only place that turns settings into clients.
 
-Services depend on small Protocols (:class:`~sferum_plugin.services.lessons.CallsApi`,
-:class:`~sferum_plugin.services.profiles.ProfileApi`); the adapters here implement them with the gateway, so tests
-can pass fakes and production code has no sandbox branches: only the configured base URLs differ.
+Pages, jobs and the CLI receive one :class:`SferumAccess` (the plugin object holds it, see
+:mod:`sferum_plugin.plugin`) and never build a client themselves.  Services depend on small Protocols
+(:class:`~sferum_plugin.services.lessons.CallsApi`, :class:`~sferum_plugin.services.profiles.ProfileApi`,
+:class:`~sferum_plugin.services.sync.api.ChatsApi`); the adapters here implement them with the gateway, so tests can
+pass fakes and production code has no sandbox branches: only the configured base URLs differ.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
 
-import httpx
-
-from sferum_plugin.gateway import GatewayConfig, RateLimiter, SferumClient, VkIdClient
+from sferum_plugin.gateway import CredentialCheck, GatewayConfig, SferumClient
+from sferum_plugin.gateway.connector import SferumConnection, SferumConnector
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.gateway.errors import InvalidParameterError
 from sferum_plugin.gateway.vkid import code_challenge_s256, generate_code_verifier
+from sferum_plugin.services.lessons import CallsFactory
 from sferum_plugin.settings import SferumSettings
 
-if TYPE_CHECKING:
-    from sferum_plugin.services.lessons import CallsFactory
-
-__all__ = [
-    "GatewayCalls",
-    "GatewayProfiles",
-    "gateway_calls",
-    "gateway_config",
-    "http_client",
-    "org_client",
-    "shared_limiter",
-]
+__all__ = ["GatewayCalls", "GatewayProfiles", "SferumAccess", "gateway_config"]
 
 
 def gateway_config(settings: SferumSettings) -> GatewayConfig:
@@ -45,38 +34,58 @@ def gateway_config(settings: SferumSettings) -> GatewayConfig:
     )
 
 
-@functools.cache
-def shared_limiter(requests_per_second: float, burst: int) -> RateLimiter:
-    """The process's rate limiter for a given pace.
+class SferumAccess:
+    """Sferum for the module's services, from its settings: the organisation's client, calls, profile linking and
+    the credential check, each over a connection that is closed when its block ends.
 
-    One per process on purpose: Sferum counts requests per token, so every thread of a worker must draw from the
-    same buckets (the limiter keys them by a hash of the token). A change of the configured pace gets a new one.
+    :param connector: the gateway's connector (transport, retry policy, the process's rate limiters).
     """
-    return RateLimiter(requests_per_second, burst)
 
+    def __init__(self, connector: SferumConnector | None = None) -> None:
+        self.connector = connector or SferumConnector()
 
-@contextmanager
-def http_client(settings: SferumSettings) -> Iterator[httpx.Client]:
-    """An HTTP client with the configured timeout, closed when the block ends."""
-    with httpx.Client(timeout=settings.timeout_seconds) as client:
-        yield client
+    def __repr__(self) -> str:
+        return f"SferumAccess({self.connector!r})"
 
+    @contextmanager
+    def _connect(self, settings: SferumSettings, *, share: int = 1) -> Iterator[SferumConnection]:
+        with self.connector.connect(gateway_config(settings), share=share) as connection:
+            yield connection
 
-@contextmanager
-def gateway_calls() -> Iterator[CallsFactory]:
-    """A factory of :class:`GatewayCalls` whose HTTP clients stay open until the block ends."""
-    with ExitStack() as stack:
-        yield lambda settings: GatewayCalls(settings, stack.enter_context(http_client(settings)))
+    @contextmanager
+    def organisation(self, settings: SferumSettings, *, share: int = 1) -> Iterator[SferumClient]:
+        """A client acting for the organisation (the application token): chats and their members.
+
+        :param share: how many workers divide the configured rate (the sync workers running at once).
+        """
+        with self._connect(settings, share=share) as connection:
+            yield connection.client(settings.app_token)
+
+    @contextmanager
+    def calls(self) -> Iterator[CallsFactory]:
+        """A factory of :class:`GatewayCalls` whose connections stay open until the block ends."""
+        with ExitStack() as stack:
+            yield lambda settings: GatewayCalls(stack.enter_context(self.organisation(settings)))
+
+    @contextmanager
+    def profiles(self, settings: SferumSettings) -> Iterator[GatewayProfiles]:
+        """VK ID profile linking for the organisation's APP ID."""
+        with self._connect(settings) as connection:
+            yield GatewayProfiles(connection, settings.app_id)
+
+    def check_credentials(self, settings: SferumSettings) -> list[CredentialCheck]:
+        """«Проверить подключение»: one verdict per credential of ``settings``."""
+        with self._connect(settings) as connection:
+            return connection.check_credentials(
+                app_id=settings.app_id, service_token=settings.service_token, app_token=settings.app_token
+            )
 
 
 class GatewayCalls:
     """Calls (online lessons) with the organisation's application token."""
 
-    def __init__(self, settings: SferumSettings, http: httpx.Client) -> None:
-        config = gateway_config(settings)
-        self._client = SferumClient(
-            config, settings.app_token, http=http, limiter=shared_limiter(config.requests_per_second, config.burst)
-        )
+    def __init__(self, client: SferumClient) -> None:
+        self._client = client
 
     def start_call(self) -> StartedCall:
         return self._client.start_call()
@@ -94,10 +103,9 @@ class GatewayCalls:
 class GatewayProfiles:
     """VK ID (profile linking) for the organisation's APP ID."""
 
-    def __init__(self, settings: SferumSettings, http: httpx.Client) -> None:
-        self._settings = settings
-        self._http = http
-        self._vkid = VkIdClient(gateway_config(settings), settings.app_id, http=http)
+    def __init__(self, connection: SferumConnection, app_id: int) -> None:
+        self._connection = connection
+        self._vkid = connection.vkid(app_id)
 
     def new_verifier(self) -> str:
         return generate_code_verifier()
@@ -115,16 +123,5 @@ class GatewayProfiles:
             code=code, code_verifier=code_verifier, device_id=device_id, redirect_uri=redirect_uri
         )
         # The user's own token serves once, to read the profile's name; it is not kept (PRODUCT.md §1).
-        config = gateway_config(self._settings)
-        owner = SferumClient(config, tokens.access_token, http=self._http).get_token_owner()
+        owner = self._connection.client(tokens.access_token).get_token_owner()
         return tokens.user_id, owner.full_name
-
-
-def org_client(settings: SferumSettings, http: httpx.Client, *, share: int = 1) -> SferumClient:
-    """A client acting for the organisation (the application token): chats and their members.
-
-    :param share: how many workers divide the configured rate (the sync workers running at once).
-    """
-    config = gateway_config(settings)
-    rate, burst = config.requests_per_second / max(1, share), max(1, config.burst // max(1, share))
-    return SferumClient(config, settings.app_token, http=http, limiter=shared_limiter(rate, burst))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Protocol
 
 import attrs
@@ -37,11 +37,14 @@ __all__ = [
     "CallsFactory",
     "LessonRefused",
     "LessonView",
+    "OnlineSection",
     "OnlineState",
     "auto_end_overdue",
     "end_lesson",
     "join_link",
     "lesson_views",
+    "online_section",
+    "schedule_views",
     "start_lesson",
 ]
 
@@ -160,6 +163,39 @@ def lesson_views(
         )
         for lesson in lessons
     }
+
+
+def schedule_views(
+    host: Host, viewer: Viewer, lessons: Sequence[LessonRef], settings: SferumSettings | None
+) -> dict[int, LessonView]:
+    """:func:`lesson_views` in a session of its own, for the schedule's cards."""
+    with host.db.session() as session:
+        return lesson_views(session, host, viewer, lessons, settings)
+
+
+@attrs.frozen
+class OnlineSection:
+    """What the «Онлайн-занятия» section shows a viewer: the linked profile's name, and today's lessons of theirs."""
+
+    profile_name: str | None
+    lessons: tuple[LessonView, ...]
+
+
+def online_section(host: Host, viewer: Viewer, settings: SferumSettings | None) -> OnlineSection:
+    """The viewer's link and the organisation's today's lessons they teach or attend, in start order."""
+    clock = host.clock
+    day_start = datetime.combine(clock.today(), time.min, tzinfo=clock.timezone)
+    todays = host.directory.lessons_between(day_start, day_start + timedelta(days=1))
+    with host.db.session() as session:
+        link = None
+        if settings is not None:
+            link = session.scalar(
+                select(ProfileLink).where(ProfileLink.app_id == settings.app_id, ProfileLink.user_id == viewer.user_id)
+            )
+        views = lesson_views(session, host, viewer, todays, settings)
+        profile_name = None if link is None else link.display_name
+    mine = sorted((v for v in views.values() if v.is_teacher or v.is_student), key=lambda v: v.lesson.starts_at)
+    return OnlineSection(profile_name=profile_name, lessons=tuple(mine))
 
 
 def _student_group(host: Host, viewer: Viewer) -> int | None:

@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hookspecs.services import Database
+from hookspecs.services import Database, Host
 from sferum_plugin.gateway.errors import SferumError, VkIdError
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import LinkRequest, ProfileEvent, ProfileLink
@@ -38,10 +38,14 @@ __all__ = [
     "LinkFailed",
     "LinkStart",
     "LinkedProfile",
+    "LinkedProfileRow",
     "ProfileApi",
     "begin_link",
     "complete_link",
+    "linked_profiles",
     "links_by_user",
+    "remove_link",
+    "start_linking",
     "unlink",
 ]
 
@@ -217,3 +221,48 @@ def links_by_user(session: Session, *, app_id: int, user_ids: Iterable[int] | No
     if user_ids is not None:
         query = query.where(ProfileLink.user_id.in_(list(user_ids)))
     return {link.user_id: link for link in session.scalars(query)}
+
+
+def start_linking(
+    db: Database, api: ProfileApi, *, user_id: int, app_id: int, redirect_uri: str, now: datetime
+) -> LinkStart:
+    """:func:`begin_link` in a transaction of its own (what the «Создать учебный профиль Сферум» button does)."""
+    with db.session() as session:
+        return begin_link(session, api, user_id=user_id, app_id=app_id, redirect_uri=redirect_uri, now=now)
+
+
+def remove_link(db: Database, *, user_id: int, app_id: int, now: datetime) -> bool:
+    """:func:`unlink` in a transaction of its own (an administrator's «Отвязать»)."""
+    with db.session() as session:
+        return unlink(session, user_id=user_id, app_id=app_id, now=now)
+
+
+@attrs.frozen
+class LinkedProfileRow:
+    """One line of the administrators' list of linked profiles."""
+
+    user_id: int
+    name: str
+    sferum_user_id: int
+    display_name: str
+    linked_at: datetime
+
+
+def linked_profiles(host: Host, *, app_id: int) -> list[LinkedProfileRow]:
+    """Who is linked to which Sferum profile, by LMS account, with the account's name from the directory."""
+    with host.db.session() as session:
+        links = links_by_user(session, app_id=app_id)
+        people = host.directory.people_by_user(links)
+        rows = []
+        for user_id, link in sorted(links.items()):
+            records = people.get(user_id, ())
+            rows.append(
+                LinkedProfileRow(
+                    user_id=user_id,
+                    name=records[0].full_name if records else f"#{user_id}",
+                    sferum_user_id=link.sferum_user_id,
+                    display_name=link.display_name,
+                    linked_at=link.linked_at,
+                )
+            )
+    return rows

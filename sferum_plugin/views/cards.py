@@ -9,7 +9,7 @@ from hookspecs.types import Action, LessonCard, LessonRef, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import gettext
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
-from sferum_plugin.services.lessons import LessonView, lesson_views
+from sferum_plugin.services.lessons import LessonView, schedule_views
 from sferum_plugin.settings import ScheduleSettings, SferumSettings
 
 __all__ = ["schedule_cards"]
@@ -21,8 +21,7 @@ def schedule_cards(viewer: Viewer, lessons: Sequence[LessonRef], host: Host) -> 
         return {}
     settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
     hint = ScheduleSettings.from_stored(host.settings.get("schedule")).online_lesson_hint
-    with host.db.session() as session:
-        views = lesson_views(session, host, viewer, lessons, settings)
+    views = schedule_views(host, viewer, lessons, settings)
     cards = {lesson_id: _card(view, viewer.locale, host, hint) for lesson_id, view in views.items()}
     return {lesson_id: card for lesson_id, card in cards.items() if card != LessonCard()}
 

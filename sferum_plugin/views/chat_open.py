@@ -4,21 +4,26 @@ invite link (see :mod:`sferum_plugin.services.chat_links`)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from hookspecs.types import HttpRequest, HttpResponse, Page, Route
+from hookspecs.types import HttpRequest, HttpResponse, Page
 from sferum_plugin.gateway.errors import ChatNotFoundError, SferumError
 from sferum_plugin.i18n import gettext
 from sferum_plugin.numbers import parse_int
-from sferum_plugin.services import chat_links, connection
+from sferum_plugin.services import chat_links
 from sferum_plugin.services.sync.reasons import reason_of
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.views._routing import ModuleRoute
+
+if TYPE_CHECKING:
+    from sferum_plugin.services.connection import SferumAccess
 
 __all__ = ["ROUTES", "open_chat"]
 
 logger = logging.getLogger(__name__)
 
 
-def open_chat(request: HttpRequest) -> Page | HttpResponse:
+def open_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
     """Redirect a member of the chat to the chat in Sferum."""
     host, viewer = request.host, viewer_of(request)
     settings = settings_of(request)
@@ -28,9 +33,8 @@ def open_chat(request: HttpRequest) -> Page | HttpResponse:
     if settings is None or chat_pk is None or not chat_links.may_open(host.db, chat_pk, viewer, app_id=settings.app_id):
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
     try:
-        with connection.http_client(settings) as http:
-            link = chat_links.invite_link(host.db, connection.org_client(settings, http), chat_pk,
-                                          app_token=settings.app_token)  # fmt: skip
+        with sferum.organisation(settings) as client:
+            link = chat_links.invite_link(host.db, client, chat_pk, app_token=settings.app_token)
     except ChatNotFoundError:
         return message_page(request, "Чаты Сферум", "Чат удалён в Сферуме.", status=410, back_url=back)
     except SferumError as error:
@@ -45,4 +49,4 @@ def open_chat(request: HttpRequest) -> Page | HttpResponse:
     )
 
 
-ROUTES: tuple[Route, ...] = (Route(rule="chats/<chat_pk>/open", endpoint="chat_open", handler=open_chat),)
+ROUTES: tuple[ModuleRoute, ...] = (ModuleRoute("chats/<chat_pk>/open", "chat_open", open_chat, reaches_sferum=True),)

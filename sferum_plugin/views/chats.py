@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import attrs
-from sqlalchemy import select
 
 from hookspecs.services import Host
-from hookspecs.types import Action, ChatSummary, GroupInfo, HttpRequest, HttpResponse, Page, PersonKind, Route, Viewer
+from hookspecs.types import Action, ChatSummary, GroupInfo, HttpRequest, HttpResponse, Page, PersonKind, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.gateway.errors import SferumError
 from sferum_plugin.i18n import N_, gettext
@@ -19,9 +19,14 @@ from sferum_plugin.models import SferumChat
 from sferum_plugin.numbers import parse_int
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
 from sferum_plugin.rendering import render
-from sferum_plugin.services import chat_links, chats, connection
+from sferum_plugin.services import chat_links, chats
 from sferum_plugin.settings import SferumSettings
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.views._routing import ModuleRoute
+from sferum_plugin.views.sync_admin import STATE_LABELS
+
+if TYPE_CHECKING:
+    from sferum_plugin.services.connection import SferumAccess
 
 __all__ = ["ROUTES", "chat_list", "section_actions"]
 
@@ -67,7 +72,7 @@ def _choices(request: HttpRequest) -> tuple[dict[int, str], dict[int, str]]:
     return mine_groups, mine_units
 
 
-def new_chat(request: HttpRequest) -> Page | HttpResponse:
+def new_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
     """GET: the form (with people search for a custom chat); POST: record the chat and create it in Sferum."""
     viewer, host, locale = viewer_of(request), request.host, locale_of(request)
     settings = settings_of(request)
@@ -89,9 +94,8 @@ def new_chat(request: HttpRequest) -> Page | HttpResponse:
         else:
             if not made.existed:
                 try:
-                    with connection.http_client(settings) as http:
-                        chats.create_now(host, connection.org_client(settings, http), made.chat_pk,
-                                         app_id=settings.app_id)  # fmt: skip
+                    with sferum.organisation(settings) as client:
+                        chats.create_now(host, client, made.chat_pk, app_id=settings.app_id)
                 except SferumError as failure:  # the worker retries; the page says what state the chat is in
                     logger.warning("creating chat row %s: %s", made.chat_pk, failure)
             return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=made.chat_pk))
@@ -112,12 +116,7 @@ def _chat_row(request: HttpRequest, chat_pk: str) -> SferumChat | None:
     pk = parse_int(chat_pk)
     if settings is None or pk is None:
         return None
-    with request.host.db.session() as session:
-        chat = session.get(SferumChat, pk)
-        if chat is None or chat.app_id != settings.app_id:
-            return None
-        session.expunge(chat)
-        return chat
+    return chats.find_chat(request.host.db, pk, app_id=settings.app_id)
 
 
 def chat_view(request: HttpRequest) -> Page:
@@ -162,7 +161,7 @@ class _GroupFilter:
     def active(self) -> bool:
         return self.unit_id is not None or self.year is not None
 
-    def query(self) -> str:
+    def query_string(self) -> str:
         """The filter as the page's query string (``unit=5&year=2``), ``""`` when it filters nothing."""
         return urlencode(
             {name: value for name, value in (("unit", self.unit_id), ("year", self.year)) if value is not None}
@@ -227,22 +226,14 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
         except chats.ChatRefused as refused:
             error = gettext(locale, refused.reason)
         else:
-            query = chosen_filter.query()
+            query = chosen_filter.query_string()
             return HttpResponse.redirect(f"{progress}?{query}" if query else progress)
-    with host.db.session() as session:
-        rows = session.execute(
-            select(SferumChat.target_id, SferumChat.state, SferumChat.error).where(
-                SferumChat.app_id == settings.app_id, SferumChat.kind == "group"
-            )
-        ).all()
     listed_ids = {group.id for group in listed}
     # Progress of the groups on the page: with a filter, of that unit's or year's groups only.
-    states = {row.target_id: (row.state, row.error) for row in rows if row.target_id in listed_ids}
+    states = chats.group_chat_states(host.db, app_id=settings.app_id, group_ids=listed_ids)
     counts: dict[str, int] = {}
     for state, _ in states.values():
         counts[state] = counts.get(state, 0) + 1
-    from sferum_plugin.views.sync_admin import STATE_LABELS
-
     body = render(
         "chats_bulk.html", locale, groups=listed, states=states, counts=counts, total=len(states),
         without_chat=len(listed_ids - states.keys()), state_labels=STATE_LABELS, error=error,
@@ -255,11 +246,9 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
     return Page(title=title, body_html=body, status=400 if error else 200, menu_key="sferum.sync")
 
 
-ROUTES: tuple[Route, ...] = (
-    Route(rule="chats/new", endpoint="chat_new", handler=new_chat, methods=("GET", "POST")),
-    Route(rule="chats/<chat_pk>", endpoint="chat_view", handler=chat_view),
-    Route(rule="chats/<chat_pk>/recreate", endpoint="chat_recreate", handler=recreate_chat, methods=("POST",),
-          permission=CHATS_MANAGE),
-    Route(rule="chats-bulk", endpoint="chats_bulk", handler=bulk_create, methods=("GET", "POST"),
-          permission=CHATS_MANAGE),
-)  # fmt: skip
+ROUTES: tuple[ModuleRoute, ...] = (
+    ModuleRoute("chats/new", "chat_new", new_chat, ("GET", "POST"), reaches_sferum=True),
+    ModuleRoute("chats/<chat_pk>", "chat_view", chat_view),
+    ModuleRoute("chats/<chat_pk>/recreate", "chat_recreate", recreate_chat, ("POST",), CHATS_MANAGE),
+    ModuleRoute("chats-bulk", "chats_bulk", bulk_create, ("GET", "POST"), CHATS_MANAGE),
+)

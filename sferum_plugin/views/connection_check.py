@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hookspecs.types import HttpRequest, Page
 from sferum_plugin import MODULE_NAME
-from sferum_plugin.gateway import check_credentials
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.rendering import render
-from sferum_plugin.services import connection
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.views._routing import ModuleRoute
 
-__all__ = ["check_connection"]
+if TYPE_CHECKING:
+    from sferum_plugin.services.connection import SferumAccess
+
+__all__ = ["ROUTES", "check_connection"]
 
 LABELS = {"app_id": "APP ID", "service_token": "Сервисный токен", "app_token": "Токен приложения"}
 
 
-def check_connection(request: HttpRequest) -> Page:
+def check_connection(request: HttpRequest, sferum: SferumAccess) -> Page:
     """POST, administrators: one verdict per credential, in words."""
     viewer, settings, locale = viewer_of(request), settings_of(request), locale_of(request)
     back = request.host.urls.host_page("module_settings", module=MODULE_NAME)
@@ -29,16 +33,7 @@ def check_connection(request: HttpRequest) -> Page:
             status=409,
             back_url=back,
         )
-    config = connection.gateway_config(settings)
-    with connection.http_client(settings) as http:
-        checks = check_credentials(
-            config,
-            app_id=settings.app_id,
-            service_token=settings.service_token,
-            app_token=settings.app_token,
-            http=http,
-            limiter=connection.shared_limiter(config.requests_per_second, config.burst),
-        )
+    checks = sferum.check_credentials(settings)
     body = render(
         "connection_check.html",
         locale,
@@ -47,3 +42,8 @@ def check_connection(request: HttpRequest) -> Page:
         back_url=back,
     )
     return Page(title=gettext(locale, "Проверить подключение"), body_html=body, status=200)
+
+
+ROUTES: tuple[ModuleRoute, ...] = (
+    ModuleRoute("settings/check", "check_connection", check_connection, methods=("POST",), reaches_sferum=True),
+)

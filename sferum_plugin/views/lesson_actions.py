@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hookspecs.types import HttpRequest, HttpResponse, Page
 from sferum_plugin.i18n import N_
-from sferum_plugin.services import connection
+from sferum_plugin.numbers import parse_int
+from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
 from sferum_plugin.services import lessons as lesson_service
 from sferum_plugin.services.lessons import LessonRefused
 from sferum_plugin.views._common import message_page, settings_of, viewer_of
+from sferum_plugin.views._routing import ModuleRoute
 
-__all__ = ["end_lesson", "join_lesson", "start_lesson"]
+if TYPE_CHECKING:
+    from sferum_plugin.services.connection import SferumAccess
+
+__all__ = ["ROUTES", "end_lesson", "join_lesson", "start_lesson"]
 
 
-def _lesson_id(request: HttpRequest) -> int | None:
-    try:
-        return int(request.path_params["lesson_id"])
-    except (KeyError, ValueError):
-        return None
+def _lesson_id(request: HttpRequest) -> int:
+    lesson_id = parse_int(request.path_params.get("lesson_id"))
+    if lesson_id is None:
+        raise LessonRefused(N_("Занятие не найдено."), status=404)
+    return lesson_id
 
 
 def _refused(request: HttpRequest, refused: LessonRefused) -> Page:
@@ -29,12 +36,10 @@ def _refused(request: HttpRequest, refused: LessonRefused) -> Page:
     )
 
 
-def start_lesson(request: HttpRequest) -> HttpResponse | Page:
-    lesson_id = _lesson_id(request)
-    if lesson_id is None:
-        return _refused(request, LessonRefused(N_("Занятие не найдено."), status=404))
+def start_lesson(request: HttpRequest, sferum: SferumAccess) -> HttpResponse | Page:
     try:
-        with connection.gateway_calls() as calls:
+        lesson_id = _lesson_id(request)
+        with sferum.calls() as calls:
             lesson_service.start_lesson(
                 request.host,
                 viewer_of(request),
@@ -49,23 +54,26 @@ def start_lesson(request: HttpRequest) -> HttpResponse | Page:
 
 
 def join_lesson(request: HttpRequest) -> HttpResponse | Page:
-    lesson_id = _lesson_id(request)
-    if lesson_id is None:
-        return _refused(request, LessonRefused(N_("Занятие не найдено."), status=404))
     try:
-        link = lesson_service.join_link(request.host, viewer_of(request), lesson_id, settings_of(request))
+        link = lesson_service.join_link(request.host, viewer_of(request), _lesson_id(request), settings_of(request))
     except LessonRefused as refused:
         return _refused(request, refused)
     return HttpResponse.redirect(link)
 
 
-def end_lesson(request: HttpRequest) -> HttpResponse | Page:
-    lesson_id = _lesson_id(request)
-    if lesson_id is None:
-        return _refused(request, LessonRefused(N_("Занятие не найдено."), status=404))
+def end_lesson(request: HttpRequest, sferum: SferumAccess) -> HttpResponse | Page:
     try:
-        with connection.gateway_calls() as calls:
+        lesson_id = _lesson_id(request)
+        with sferum.calls() as calls:
             lesson_service.end_lesson(request.host, viewer_of(request), lesson_id, settings_of(request), calls)
     except LessonRefused as refused:
         return _refused(request, refused)
     return HttpResponse.redirect(request.host.urls.host_page("schedule"))
+
+
+_VIEW = ONLINE_LESSONS_VIEW
+ROUTES: tuple[ModuleRoute, ...] = (
+    ModuleRoute("lessons/<lesson_id>/start", "lesson_start", start_lesson, ("POST",), _VIEW, reaches_sferum=True),
+    ModuleRoute("lessons/<lesson_id>/join", "lesson_join", join_lesson, ("POST",), _VIEW),
+    ModuleRoute("lessons/<lesson_id>/end", "lesson_end", end_lesson, ("POST",), _VIEW, reaches_sferum=True),
+)

@@ -10,7 +10,7 @@ from datetime import datetime
 import attrs
 
 from hookspecs.services import Host
-from hookspecs.types import Action, HttpRequest, HttpResponse, Page, Route, Viewer
+from hookspecs.types import Action, HttpRequest, HttpResponse, Page, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.numbers import parse_int
@@ -20,6 +20,7 @@ from sferum_plugin.services import mailing
 from sferum_plugin.services.mailing.audience import SECTIONS
 from sferum_plugin.services.mailing.compose import PLACEHOLDERS
 from sferum_plugin.views._common import locale_of, message_page, viewer_of
+from sferum_plugin.views._routing import ModuleRoute
 
 __all__ = ["DEFAULT_BODY", "DEFAULT_SUBJECT", "ROUTES", "section_actions"]
 
@@ -240,11 +241,9 @@ def mailings_page(request: HttpRequest) -> Page:
     return Page(title=gettext(locale, "E-mail рассылки"), body_html=body_html, menu_key=MENU_KEY)
 
 
-ROUTES: tuple[Route, ...] = (
-    Route(rule="mailings", endpoint="mailings", handler=mailings_page, permission=MAILING_SEND),
-    Route(rule="mailings/new/<section>", endpoint="mailing_new", handler=new_mailing, methods=("POST",),
-          permission=MAILING_SEND),
-    Route(rule="mailings/<mailing_id>", endpoint="mailing_view", handler=mailing_view, permission=MAILING_SEND),
-    Route(rule="mailings/<mailing_id>/<action>", endpoint="mailing_control", handler=mailing_control,
-          methods=("POST",), permission=MAILING_SEND),
-)  # fmt: skip
+ROUTES: tuple[ModuleRoute, ...] = (
+    ModuleRoute("mailings", "mailings", mailings_page, permission=MAILING_SEND),
+    ModuleRoute("mailings/new/<section>", "mailing_new", new_mailing, ("POST",), MAILING_SEND),
+    ModuleRoute("mailings/<mailing_id>", "mailing_view", mailing_view, permission=MAILING_SEND),
+    ModuleRoute("mailings/<mailing_id>/<action>", "mailing_control", mailing_control, ("POST",), MAILING_SEND),
+)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hookspecs.types import HttpRequest, HttpResponse, Page
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
+from sferum_plugin.numbers import parse_int
 from sferum_plugin.rendering import render
-from sferum_plugin.services import connection, profiles
+from sferum_plugin.services import profiles
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.views._routing import ModuleRoute
 
-__all__ = ["link_callback", "linked_profiles_page", "start_link", "unlink_profile"]
+if TYPE_CHECKING:
+    from sferum_plugin.services.connection import SferumAccess
+
+__all__ = ["ROUTES", "link_callback", "linked_profiles_page", "start_link", "unlink_profile"]
 
 _STATE_KEY = "link_state"
 
@@ -22,18 +29,25 @@ def _redirect_uri(request: HttpRequest) -> str:
     return request.host.urls.external(request.host.urls.for_route(MODULE_NAME, "profile_callback"))
 
 
-def start_link(request: HttpRequest) -> HttpResponse | Page:
+def _not_configured(request: HttpRequest) -> Page:
+    return message_page(
+        request,
+        N_("Онлайн-занятия"),
+        N_("Модуль ещё не настроен: обратитесь к администратору."),
+        status=409,
+        back_url=_section_url(request),
+    )
+
+
+def start_link(request: HttpRequest, sferum: SferumAccess) -> HttpResponse | Page:
     """POST: remember a fresh ``state`` in the viewer's session and send the browser to VK ID."""
     viewer, settings = viewer_of(request), settings_of(request)
     if settings is None:
-        return message_page(
-            request, N_("Онлайн-занятия"), N_("Модуль ещё не настроен: обратитесь к администратору."),
-            status=409, back_url=_section_url(request),
-        )  # fmt: skip
-    with connection.http_client(settings) as http, request.host.db.session() as session:
-        start = profiles.begin_link(
-            session,
-            connection.GatewayProfiles(settings, http),
+        return _not_configured(request)
+    with sferum.profiles(settings) as api:
+        start = profiles.start_linking(
+            request.host.db,
+            api,
             user_id=viewer.user_id,
             app_id=settings.app_id,
             redirect_uri=_redirect_uri(request),
@@ -43,24 +57,18 @@ def start_link(request: HttpRequest) -> HttpResponse | Page:
     return HttpResponse.redirect(start.authorize_url)
 
 
-def link_callback(request: HttpRequest) -> HttpResponse | Page:
+def link_callback(request: HttpRequest, sferum: SferumAccess) -> HttpResponse | Page:
     """GET: VK ID's redirect back. Every failure ends on a page that says what happened; nothing is stored then."""
     viewer, settings = viewer_of(request), settings_of(request)
     back = _section_url(request)
     session_state = request.session.pop(_STATE_KEY, None)
     if settings is None:
-        return message_page(
-            request,
-            N_("Онлайн-занятия"),
-            N_("Модуль ещё не настроен: обратитесь к администратору."),
-            status=409,
-            back_url=back,
-        )
+        return _not_configured(request)
     try:
-        with connection.http_client(settings) as http:
+        with sferum.profiles(settings) as api:
             linked = profiles.complete_link(
                 request.host.db,
-                connection.GatewayProfiles(settings, http),
+                api,
                 user_id=viewer.user_id,
                 app_id=settings.app_id,
                 state=request.args.get("state", ""),
@@ -81,27 +89,19 @@ def linked_profiles_page(request: HttpRequest) -> Page:
     viewer, settings, locale = viewer_of(request), settings_of(request), locale_of(request)
     if not viewer.is_admin:
         return message_page(request, N_("Учебные профили Сферум"), N_("Недостаточно прав."), status=403, back_url="/")
-    rows: list[tuple[int, str, object]] = []
-    if settings is not None:
-        with request.host.db.session() as session:
-            links = profiles.links_by_user(session, app_id=settings.app_id)
-            people = request.host.directory.people_by_user(links)
-            for user_id, link in sorted(links.items()):
-                records = people.get(user_id, ())
-                name = records[0].full_name if records else f"#{user_id}"
-                rows.append((user_id, name, link))
-            body = render(
-                "linked_profiles.html",
-                locale,
-                rows=rows,
-                configured=True,
-                unlink_url=lambda user_id: request.host.urls.for_route(MODULE_NAME, "profile_unlink", user_id=user_id),
-                csrf_field=request.csrf_field,
-                csrf_token=request.csrf_token,
-                timezone=request.host.clock.timezone,
-            )
-    else:
+    if settings is None:
         body = render("linked_profiles.html", locale, rows=[], configured=False)
+    else:
+        body = render(
+            "linked_profiles.html",
+            locale,
+            rows=profiles.linked_profiles(request.host, app_id=settings.app_id),
+            configured=True,
+            unlink_url=lambda user_id: request.host.urls.for_route(MODULE_NAME, "profile_unlink", user_id=user_id),
+            csrf_field=request.csrf_field,
+            csrf_token=request.csrf_token,
+            timezone=request.host.clock.timezone,
+        )
     return Page(title=gettext(locale, "Учебные профили Сферум"), body_html=body)
 
 
@@ -113,10 +113,16 @@ def unlink_profile(request: HttpRequest) -> HttpResponse | Page:
         return message_page(request, N_("Учебные профили Сферум"), N_("Недостаточно прав."), status=403, back_url="/")
     if settings is None:
         return message_page(request, N_("Учебные профили Сферум"), N_("Модуль не настроен."), status=409, back_url=back)
-    try:
-        user_id = int(request.path_params["user_id"])
-    except (KeyError, ValueError):
+    user_id = parse_int(request.path_params.get("user_id"))
+    if user_id is None:
         return message_page(request, N_("Учебные профили Сферум"), N_("Неверный запрос."), status=400, back_url=back)
-    with request.host.db.session() as session:
-        profiles.unlink(session, user_id=user_id, app_id=settings.app_id, now=request.host.clock.now())
+    profiles.remove_link(request.host.db, user_id=user_id, app_id=settings.app_id, now=request.host.clock.now())
     return HttpResponse.redirect(back)
+
+
+ROUTES: tuple[ModuleRoute, ...] = (
+    ModuleRoute("profile/link", "profile_link", start_link, methods=("POST",), reaches_sferum=True),
+    ModuleRoute("profile/callback", "profile_callback", link_callback, reaches_sferum=True),
+    ModuleRoute("profiles", "profiles", linked_profiles_page),
+    ModuleRoute("profiles/<user_id>/unlink", "profile_unlink", unlink_profile, methods=("POST",)),
+)

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from hookspecs.types import HttpRequest, HttpResponse, Page, Route
+from hookspecs.types import HttpRequest, HttpResponse, Page
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
-from sferum_plugin.models import ProfileLink
 from sferum_plugin.permissions import CHATS_MANAGE
 from sferum_plugin.rendering import render
-from sferum_plugin.services.sync import run_pass
 from sferum_plugin.services.sync.overview import sync_overview
+from sferum_plugin.services.sync.preview import preview_next_pass
 from sferum_plugin.services.sync.triggers import request_sync
-from sferum_plugin.services.sync.worker import PassOptions
 from sferum_plugin.views._common import locale_of, message_page, settings_of
+from sferum_plugin.views._routing import ModuleRoute
 
 __all__ = ["KIND_LABELS", "PASS_KIND_LABELS", "ROUTES", "STATE_LABELS"]
 
@@ -38,19 +37,8 @@ def sync_page(request: HttpRequest) -> Page:
     overview = sync_overview(host, app_id=settings.app_id)
     preview = None
     if request.args.get("preview"):
-        report = run_pass(host.db, host.directory, None, app_id=settings.app_id, now=host.clock.now(),
-                          options=PassOptions(dry_run=True, strict=settings.sync_strict))  # fmt: skip
-        with host.db.session() as session:
-            names = {
-                link.sferum_user_id: link.display_name or f"id{link.sferum_user_id}"
-                for link in session.query(ProfileLink).filter(ProfileLink.app_id == settings.app_id)
-            }
         titles = {chat.pk: chat.title for chat in overview.chats}
-        preview = [
-            (titles.get(pk, str(pk)), sorted(names.get(u, f"id{u}") for u in diff.add),
-             sorted(names.get(u, f"id{u}") for u in diff.remove))
-            for pk, diff in sorted(report.preview.items())
-        ]  # fmt: skip
+        preview = preview_next_pass(host, app_id=settings.app_id, strict=settings.sync_strict, titles=titles)
     body = render(
         "sync_admin.html", locale, chats=overview.chats, passes=overview.passes, paused_until=overview.paused_until,
         pause_reason=overview.pause_reason, preview=preview, kinds=KIND_LABELS, states=STATE_LABELS,
@@ -69,7 +57,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     return HttpResponse.redirect(request.host.urls.for_route(MODULE_NAME, "sync_admin"))
 
 
-ROUTES: tuple[Route, ...] = (
-    Route(rule="sync", endpoint="sync_admin", handler=sync_page, permission=CHATS_MANAGE),
-    Route(rule="sync/now", endpoint="sync_now", handler=sync_now, methods=("POST",), permission=CHATS_MANAGE),
+ROUTES: tuple[ModuleRoute, ...] = (
+    ModuleRoute("sync", "sync_admin", sync_page, permission=CHATS_MANAGE),
+    ModuleRoute("sync/now", "sync_now", sync_now, methods=("POST",), permission=CHATS_MANAGE),
 )

@@ -27,11 +27,13 @@ PLUGIN_PACKAGES = ["hookspecs", "sferum_plugin"]
 CHECK = """
 import importlib.metadata as md, json, sys
 from hookspecs import get_plugin_manager
+from sferum_plugin.plugin import SferumModule
 pm = get_plugin_manager()
 plugin = pm.get_plugin("sferum")
 eps = [(ep.name, ep.value) for ep in md.entry_points(group="lms")]
 info = pm.hook.lms_module_info()
-print(json.dumps({"eps": eps, "file": plugin.__file__, "titles": [i.title for i in info],
+print(json.dumps({"eps": eps, "file": sys.modules[type(plugin).__module__].__file__,
+                  "is_module": isinstance(plugin, SferumModule), "titles": [i.title for i in info],
                   "version": md.version("sferum-plugin")}))
 """
 
@@ -132,7 +134,8 @@ def test_installed_wheel_registers_the_plugin_under_the_lms_entry_point_group(wh
     python = _fresh_venv_with(wheel, tmp_path)
     report = json.loads(_run_isolated(python, CHECK, tmp_path))
     env_dir = tmp_path / "fresh"
-    assert report["eps"] == [["sferum", "sferum_plugin.plugin"]]
+    assert report["eps"] == [["sferum", "sferum_plugin.plugin:plugin"]]
+    assert report["is_module"]  # the entry point names the module object, which holds its way in to Sferum
     assert report["file"].startswith(str(env_dir))  # the installed copy, not the checkout
     assert report["titles"] == ["Модуль интеграции Сферум-Тандем"]
     assert report["version"] == "0.1.0"

@@ -203,7 +203,10 @@ def test_a_lost_exchange_reply_is_an_unknown_outcome(vkid: VkIdClient, fake_api:
 def test_a_malformed_token_reply_is_reported(vkid: VkIdClient, fake_api: FakeVkApi, reply: httpx.Response) -> None:
     fake_api.on("/oauth2/auth", reply)
 
-    with pytest.raises(MalformedResponseError, match="oauth2/auth"):
+    # A reply came, so the code may have been used up: the exchange is not repeated, its outcome is unknown.
+    with pytest.raises(OutcomeUnknownError, match="oauth2/auth") as caught:
         vkid.exchange_code(
             code="CODE-SECRET-123456789", code_verifier="v" * 64, device_id="d", redirect_uri="https://x"
         )
+    assert isinstance(caught.value.__cause__, MalformedResponseError)
+    assert len(fake_api.requests) == 1

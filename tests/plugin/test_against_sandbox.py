@@ -18,7 +18,8 @@ from sferum_sandbox import (
 )
 
 from sferum_plugin.models import ProfileLink
-from sferum_plugin.services import connection, install, lessons, profiles
+from sferum_plugin.services import install, lessons, profiles
+from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.settings import SferumSettings
 from tests.plugin.fakes import FakeHost
 from tests.plugin.test_lessons import NOW, STUDENT, TEACHER, _lesson
@@ -68,12 +69,10 @@ def test_a_profile_is_linked_through_vk_id_and_the_token_is_not_kept(
     box, _ = sandbox
     install.install(host.db.engine)
     anna = box.add_user("Анна", "Смирнова")
-    with connection.http_client(settings) as http:
-        api = connection.GatewayProfiles(settings, http)
-        with host.db.session() as session:
-            start = profiles.begin_link(
-                session, api, user_id=7, app_id=settings.app_id, redirect_uri=REDIRECT, now=host.clock.now()
-            )
+    with SferumAccess().profiles(settings) as api:
+        start = profiles.start_linking(
+            host.db, api, user_id=7, app_id=settings.app_id, redirect_uri=REDIRECT, now=host.clock.now()
+        )
         granted = _consent(start.authorize_url, anna)
         linked = profiles.complete_link(
             host.db, api, user_id=7, app_id=settings.app_id, state=granted["state"], session_state=start.state,
@@ -103,14 +102,14 @@ def test_teacher_starts_student_joins_teacher_ends_and_sferum_sees_it(
                 ProfileLink(app_id=settings.app_id, user_id=user_id, sferum_user_id=2000 + user_id, linked_at=NOW)
             )
 
-    with connection.gateway_calls() as calls:
+    with SferumAccess().calls() as calls:
         online = lessons.start_lesson(host, TEACHER, 1, settings, calls)
     call = box.state()["calls"][0]
     assert online.call_id == call["call_id"]
     assert len(call["call_id"]) == 36
     assert lessons.join_link(host, STUDENT, 1, settings) == online.join_link
 
-    with connection.gateway_calls() as calls:
+    with SferumAccess().calls() as calls:
         ended = lessons.end_lesson(host, TEACHER, 1, settings, calls)
     assert ended.state == "ended"
     assert box.state()["calls"][0]["state"] == "finished"
@@ -126,9 +125,9 @@ def test_sferum_refusing_the_call_is_reported_and_nothing_stays_active(
     with host.db.session() as session:
         session.add(ProfileLink(app_id=settings.app_id, user_id=TEACHER.user_id, sferum_user_id=2001, linked_at=NOW))
     box.faults.inject("calls.start", error_code=15, times=1)
-    with connection.gateway_calls() as calls, pytest.raises(lessons.LessonRefused, match="Сферум отказал"):
+    with SferumAccess().calls() as calls, pytest.raises(lessons.LessonRefused, match="Сферум отказал"):
         lessons.start_lesson(host, TEACHER, 1, settings, calls)
     box.faults.inject("calls.start", drop=True, times=1)
-    with connection.gateway_calls() as calls, pytest.raises(lessons.LessonRefused, match="не подтвердил"):
+    with SferumAccess().calls() as calls, pytest.raises(lessons.LessonRefused, match="не подтвердил"):
         lessons.start_lesson(host, TEACHER, 1, settings, calls)
     assert box.request_counts().get("calls.start") == 2  # the dropped call was not repeated blindly

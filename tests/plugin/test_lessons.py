@@ -264,3 +264,22 @@ def test_after_an_unconfirmed_start_the_teachers_card_asks_to_confirm_a_new_one(
     assert action.label == "Начать онлайн-занятие заново"
     assert action.url.endswith("?confirm=1")
     assert action.confirm  # the browser asks before a possibly second call
+
+
+def test_the_current_day_is_the_organisations_even_for_a_lesson_stored_in_utc(
+    setup: tuple[FakeHost, FakeCalls],
+) -> None:
+    """A lesson at 00:30 Moscow time is stored as 21:30 UTC of the day before: it is still the Moscow day's."""
+    from datetime import UTC
+
+    host, calls = setup
+    half_past_midnight = datetime(2026, 11, 30, 0, 30, tzinfo=ORG_TZ).astimezone(UTC)
+    assert half_past_midnight.date().day == 29  # the UTC date is the day before
+    night = LessonRef(id=7, subject="Физика", starts_at=half_past_midnight,
+                      ends_at=half_past_midnight + timedelta(minutes=90), group_id=100, teacher_id=10)  # fmt: skip
+    host.directory.lesson_list = [night]
+    host.clock.current = datetime(2026, 11, 29, 23, 50, tzinfo=ORG_TZ)  # Moscow's day before: too early
+    with pytest.raises(LessonRefused, match="только в день занятия"):
+        _start(host, calls, lesson_id=7)
+    host.clock.current = datetime(2026, 11, 30, 10, 0, tzinfo=ORG_TZ)  # the lesson's Moscow day
+    assert _start(host, calls, lesson_id=7).state == "active"

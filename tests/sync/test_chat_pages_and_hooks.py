@@ -28,12 +28,12 @@ from hookspecs.types import (
     PersonStatusChange,
     Viewer,
 )
-from sferum_plugin import plugin
 from sferum_plugin.models import ProfileLink, SferumChat, SferumSyncRequest
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_MANAGE
 from sferum_plugin.services.sync.cli import run_sync_command
 from sferum_plugin.views import chat_open, sync_admin
 from sferum_plugin.views import chats as chat_views
+from tests._sferum import no_wait_module
 from tests.plugin.fakes import FakeHost
 
 TEACHER = Viewer(user_id=10, username="t", full_name="Преподаватель", roles=frozenset({"employee"}),
@@ -41,6 +41,13 @@ TEACHER = Viewer(user_id=10, username="t", full_name="Преподаватель
 STUDENT = Viewer(user_id=20, username="s", full_name="Студент", roles=frozenset({"student"}),
                  permissions=frozenset({CHATS_CREATE_CUSTOM}), student_id=2)  # fmt: skip
 ADMIN = Viewer(user_id=1, username="a", full_name="Админ", roles=frozenset({"admin"}))
+
+plugin = no_wait_module()  # the module as the host registers it, without real backoff between retries
+SFERUM = plugin.sferum
+
+
+def new_chat(request: HttpRequest) -> Page | HttpResponse:
+    return chat_views.new_chat(request, sferum=SFERUM)
 
 
 @pytest.fixture
@@ -80,7 +87,7 @@ def _request(host: FakeHost, viewer: Viewer, method: str = "GET", **kwargs: obje
 
 def test_backend_is_offered_and_lists_the_viewers_chats_with_open_in_sferum(configured: FakeHost) -> None:
     assert [b.title for b in plugin.lms_chat_backends()] == ["Внешняя система «Сферум»"]
-    reply = chat_views.new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "17",
+    reply = new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "17",
                                                                            "title": "ИВТ-21"}))  # fmt: skip
     assert isinstance(reply, HttpResponse)
     assert reply.status == 303
@@ -101,7 +108,7 @@ def _chat_rows(host: FakeHost) -> list[SferumChat]:
 
 
 def _group_chat(host: FakeHost) -> int:
-    reply = chat_views.new_chat(_request(host, TEACHER, "POST", form={"kind": "group", "group_id": "17",
+    reply = new_chat(_request(host, TEACHER, "POST", form={"kind": "group", "group_id": "17",
                                                                      "title": "ИВТ-21"}))  # fmt: skip
     assert isinstance(reply, HttpResponse)
     (row,) = _chat_rows(host)
@@ -110,7 +117,7 @@ def _group_chat(host: FakeHost) -> int:
 
 
 def _open(host: FakeHost, viewer: Viewer, chat_pk: object) -> Page | HttpResponse:
-    return chat_open.open_chat(_request(host, viewer, path_params={"chat_pk": str(chat_pk)}))
+    return chat_open.open_chat(_request(host, viewer, path_params={"chat_pk": str(chat_pk)}), sferum=SFERUM)
 
 
 def test_open_in_sferum_redirects_a_member_to_the_invite_link_asked_of_sferum_once(
@@ -195,7 +202,7 @@ def test_open_in_sferum_says_when_sferum_cannot_be_asked(configured: FakeHost, s
 
 
 def test_teacher_cannot_create_a_chat_for_a_group_they_do_not_teach(configured: FakeHost, sandbox: Sandbox) -> None:
-    page = chat_views.new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "18",
+    page = new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "18",
                                                                           "title": "Чужая"}))  # fmt: skip
     assert isinstance(page, Page)
     assert page.status == 400
@@ -204,18 +211,18 @@ def test_teacher_cannot_create_a_chat_for_a_group_they_do_not_teach(configured: 
 
 
 def test_title_with_control_characters_is_refused(configured: FakeHost) -> None:
-    page = chat_views.new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "a\x07b"}))
+    page = new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "a\x07b"}))
     assert isinstance(page, Page)
     assert "управляющих символов" in page.body_html
 
 
 def test_student_creates_a_custom_chat_with_people_found_by_search(configured: FakeHost, sandbox: Sandbox) -> None:
     form = _request(configured, STUDENT, args={"q": "Борис"})
-    page = chat_views.new_chat(form)
+    page = new_chat(form)
     assert isinstance(page, Page)
     assert 'value="30"' in page.body_html
     assert "tok" in page.body_html
-    reply = chat_views.new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "Проект"},
+    reply = new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "Проект"},
                                          form_lists={"members": ("30",)}))  # fmt: skip
     assert isinstance(reply, HttpResponse)
     (chat,) = sandbox.state()["chats"]
@@ -280,10 +287,10 @@ def test_sync_command_finds_the_host_and_runs_a_dry_run_then_a_pass(
     chat_views.bulk_create(_request(configured, ADMIN, "POST", form={"group_ids": "17"},
                                     form_lists={"group_ids": ("17",)}))  # fmt: skip
     monkeypatch.setenv("SFERUM_HOST", f"{__name__}:make_host")
-    assert run_sync_command(host_spec=None, loop=False, full=False, dry_run=True, chat_ids=()) == 0
+    assert run_sync_command(sferum=SFERUM, host_spec=None, loop=False, full=False, dry_run=True, chat_ids=()) == 0
     assert sandbox.state()["chats"] == []
-    assert run_sync_command(host_spec=None, loop=True, full=False, dry_run=False, chat_ids=(), sleep=lambda _: None,
-                            max_rounds=2) == 0  # fmt: skip
+    assert run_sync_command(sferum=SFERUM, host_spec=None, loop=True, full=False, dry_run=False, chat_ids=(),
+                            sleep=lambda _: None, max_rounds=2) == 0  # fmt: skip
     assert "created=1" in capsys.readouterr().out
     with configured.db.session() as session:
         assert session.scalar(select(SferumChat.state)) == "active"
@@ -304,17 +311,17 @@ def test_on_sqlite_the_job_skips_its_pass_while_another_worker_runs_one(
     with configured.db.session() as session:
         session.add(SferumSyncWorker(holder="cron:42", app_id=DEFAULT_APP_ID, started_at=now,
                                      until=now + timedelta(minutes=10)))  # fmt: skip
-    report = run_for_host(configured)
+    report = run_for_host(configured, SFERUM)
     assert report is not None
     assert report.note == BUSY_NOTE
     assert sandbox.request_counts() == {}  # not a single Sferum request
     monkeypatch.setenv("SFERUM_HOST", f"{__name__}:make_host")
-    assert run_sync_command(host_spec=None, loop=False, full=False, dry_run=False, chat_ids=()) == 0
+    assert run_sync_command(sferum=SFERUM, host_spec=None, loop=False, full=False, dry_run=False, chat_ids=()) == 0
     assert "note=" in capsys.readouterr().out
     with configured.db.session() as session:
         assert session.scalar(select(SferumChat.state)) == "creating"  # left for the next run
         session.execute(delete(SferumSyncWorker))
-    report = run_for_host(configured)
+    report = run_for_host(configured, SFERUM)
     assert report is not None
     assert (report.note, report.created) == (None, 1)
     with configured.db.session() as session:
@@ -323,7 +330,7 @@ def test_on_sqlite_the_job_skips_its_pass_while_another_worker_runs_one(
 
 def test_hostile_numbers_in_the_chat_form_get_a_page_not_an_error(configured: FakeHost, sandbox: Sandbox) -> None:
     for raw in ("²", "١٧", "9" * 40):
-        page = chat_views.new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": raw,
+        page = new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": raw,
                                                                               "title": "Чат"},
                                             form_lists={"members": (raw,)}))  # fmt: skip
         assert isinstance(page, Page)
@@ -337,7 +344,7 @@ def test_a_custom_chat_takes_only_people_with_an_active_record(configured: FakeH
     configured.directory.persons.append(Person(id=4, kind=PersonKind.STUDENT, user_id=40, full_name="Отчисленный",
                                                group_id=17, status=PersonStatus.EXPELLED))  # fmt: skip
     for crafted in (("40",), ("777",), tuple(str(n) for n in range(1000, 1501))):
-        page = chat_views.new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "Проект"},
+        page = new_chat(_request(configured, STUDENT, "POST", form={"kind": "custom", "title": "Проект"},
                                             form_lists={"members": crafted}))  # fmt: skip
         assert isinstance(page, Page)
         assert page.status == 400
@@ -358,7 +365,7 @@ def test_the_bulk_progress_and_a_chat_being_created_refresh_themselves_until_don
     assert 'http-equiv="refresh"' in view.body_html
     from sferum_plugin.services.sync.jobs import run_for_host
 
-    run_for_host(configured)
+    run_for_host(configured, SFERUM)
     progress = chat_views.bulk_create(_request(configured, ADMIN))
     view = chat_views.chat_view(_request(configured, ADMIN, path_params={"chat_pk": str(row.id)}))
     assert isinstance(progress, Page)

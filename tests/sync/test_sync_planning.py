@@ -10,11 +10,10 @@ from sferum_plugin.gateway.errors import (
     ContactNotFoundError,
     QuotaExceededError,
     RetryableApiError,
-    TransportError,
 )
 from sferum_plugin.services.chats import ChatRefused, validate_title
 from sferum_plugin.services.sync import ChatTarget, desired_members, membership_diff
-from sferum_plugin.services.sync.reasons import Verdict, backoff, is_ambiguous_failure, verdict_of
+from sferum_plugin.services.sync.reasons import Verdict, backoff, verdict_of
 from tests.plugin.fakes import FakeDirectory
 
 ORG = 1000
@@ -79,8 +78,6 @@ def test_failures_are_classified() -> None:
     assert verdict_of(ChatNotFoundError(927, "gone")) is Verdict.VANISHED
     assert verdict_of(ContactNotFoundError(936, "no")) is Verdict.FAILED
     assert verdict_of(RetryableApiError(10, "server")) is Verdict.RETRY
-    assert is_ambiguous_failure(TransportError("dropped"))
-    assert not is_ambiguous_failure(TransportError("refused", request_sent=False))
     assert backoff(1).total_seconds() == 30
     assert backoff(20).total_seconds() == 3600
 

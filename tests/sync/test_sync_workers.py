@@ -6,13 +6,13 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from sferum_plugin.models import SferumSyncWorker
-from sferum_plugin.services import connection, install
+from sferum_plugin.services import install
+from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.services.sync import workers
 from sferum_plugin.settings import SferumSettings
 from tests._db import PG_ENV_VAR, PG_SKIP_REASON, fresh_engine
@@ -82,11 +82,12 @@ def test_a_worker_paces_at_its_share_of_the_configured_rate() -> None:
         {"app_id": str(APP), "service_token": "s" * 40, "app_token": "a" * 40, "requests_per_second": "3"}
     )
     assert settings is not None
-    with httpx.Client() as http:
-        alone = connection.org_client(settings, http)
-        shared = connection.org_client(settings, http, share=3)
-    assert alone._limiter.requests_per_second == 3.0
-    assert shared._limiter.requests_per_second == 1.0
+    sferum = SferumAccess()
+    with sferum.organisation(settings) as alone, sferum.organisation(settings, share=3) as shared:
+        assert alone._limiter.requests_per_second == 3.0
+        assert shared._limiter.requests_per_second == 1.0
+    with sferum.organisation(settings, share=3) as again:
+        assert again._limiter is shared._limiter  # one limiter per pace, shared by every client of the process
 
 
 def _statements_to_join_and_leave(engine: Engine) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from hookspecs.services import Database
 from sferum_plugin.gateway import operations
 from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS
-from sferum_plugin.gateway.errors import QuotaExceededError, SferumError, UserNotInChatError
+from sferum_plugin.gateway.errors import QuotaExceededError, SferumError, UserNotInChatError, may_have_been_applied
 from sferum_plugin.gateway.operations import Operation
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
 from sferum_plugin.services.sync.api import ChatsApi
@@ -31,7 +31,6 @@ from sferum_plugin.services.sync.reasons import (
     MAX_ATTEMPTS,
     Verdict,
     backoff,
-    is_ambiguous_failure,
     reason_of,
     verdict_of,
 )
@@ -205,7 +204,7 @@ def _note_outcome(
         row["state"] = "failed"
         result.failed += 1
     else:
-        if is_ambiguous_failure(error):
+        if may_have_been_applied(error):
             outcomes.unsure.add(chat_pk)
         given_up = attempts >= MAX_ATTEMPTS
         row.update(state="failed" if given_up else "pending", next_attempt_at=now + backoff(attempts))

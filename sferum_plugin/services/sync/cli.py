@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from hookspecs.services import Host
 from sferum_plugin import MODULE_NAME
+from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.services.sync.jobs import QUEUE_INTERVAL, full_pass_due, run_for_host
 from sferum_plugin.services.sync.worker import PassReport
 from sferum_plugin.settings import SferumSettings
@@ -56,10 +57,14 @@ def run_sync_command(
     full: bool,
     dry_run: bool,
     chat_ids: tuple[int, ...],
+    sferum: SferumAccess,
     sleep: Callable[[float], None] = time.sleep,
     max_rounds: int | None = None,
 ) -> int:
-    """Run the service from the command line; returns the exit code."""
+    """Run the service from the command line; returns the exit code.
+
+    :param sferum: the module's way in to Sferum (the ``sferum`` command passes the plugin object's).
+    """
     spec = host_spec or os.environ.get(HOST_ENV_VAR)
     if not spec:
         print(f"name the host with --host module:factory or {HOST_ENV_VAR}", file=sys.stderr)
@@ -75,7 +80,7 @@ def run_sync_command(
         due = full or (
             loop and full_pass_due(host, timedelta(minutes=settings.sync_interval_minutes), host.clock.now())
         )
-        report = run_for_host(host, full=due, dry_run=dry_run, chat_pks=chats)
+        report = run_for_host(host, sferum, full=due, dry_run=dry_run, chat_pks=chats)
         if report is not None:
             print(_describe(report), flush=True)
         rounds += 1

@@ -12,7 +12,7 @@ from hookspecs.types import JobContext
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumSyncPass
-from sferum_plugin.services import connection
+from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.services.sync import workers
 from sferum_plugin.services.sync.worker import PassOptions, PassReport, run_pass
 from sferum_plugin.settings import SferumSettings
@@ -28,7 +28,12 @@ QUEUE_INTERVAL = timedelta(seconds=10)
 
 
 def run_for_host(
-    host: Host, *, full: bool = False, dry_run: bool = False, chat_pks: tuple[int, ...] | None = None
+    host: Host,
+    sferum: SferumAccess,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    chat_pks: tuple[int, ...] | None = None,
 ) -> PassReport | None:
     """Run one pass with the module's settings (``None`` while the module is not configured).
 
@@ -48,8 +53,7 @@ def run_for_host(
         logger.info("sync pass skipped: another worker is running one (SQLite allows one at a time)")
         return PassReport(kind="full" if full else "queue", note=BUSY_NOTE)
     try:
-        with connection.http_client(settings) as http:
-            client = connection.org_client(settings, http, share=live)
+        with sferum.organisation(settings, share=live) as client:
             report = run_pass(host.db, host.directory, client, app_id=settings.app_id, now=now, options=options)
     finally:
         with host.db.session() as session:
@@ -65,15 +69,15 @@ def full_pass_due(host: Host, interval: timedelta, now: datetime) -> bool:
     return last is None or now - last >= interval
 
 
-def sync_queue(context: JobContext) -> None:
+def sync_queue(context: JobContext, *, sferum: SferumAccess) -> None:
     """Serve queued requests and chats that need work (creation, retries, reconciliation)."""
-    run_for_host(context.host)
+    run_for_host(context.host, sferum)
 
 
-def sync_full(context: JobContext) -> None:
+def sync_full(context: JobContext, *, sferum: SferumAccess) -> None:
     """Re-derive every chat and verify Sferum's member lists, at the configured interval."""
     settings = SferumSettings.from_stored(context.host.settings.get(MODULE_NAME))
     if settings is None:
         return
     if full_pass_due(context.host, timedelta(minutes=settings.sync_interval_minutes), context.now):
-        run_for_host(context.host, full=True)
+        run_for_host(context.host, sferum, full=True)

@@ -13,16 +13,13 @@ from sferum_plugin.gateway.errors import (
     ContactNotFoundError,
     InvalidUserIdError,
     NotChatAdminError,
-    OutcomeUnknownError,
     PermanentApiError,
     QuotaExceededError,
-    ServerError,
     SferumError,
-    TransportError,
 )
 from sferum_plugin.i18n import N_
 
-__all__ = ["MAX_ATTEMPTS", "Verdict", "backoff", "is_ambiguous_failure", "reason_of", "verdict_of"]
+__all__ = ["MAX_ATTEMPTS", "Verdict", "backoff", "reason_of", "verdict_of"]
 
 MAX_ATTEMPTS = 8
 """Transient failures of one operation before it is given up as failed (about two hours of backoff)."""
@@ -46,15 +43,6 @@ def verdict_of(error: SferumError) -> Verdict:
     if isinstance(error, PermanentApiError):
         return Verdict.FAILED
     return Verdict.RETRY
-
-
-def is_ambiguous_failure(error: SferumError) -> bool:
-    """Could the operation have been applied although it failed (so the member list must be read first)?"""
-    if isinstance(error, OutcomeUnknownError):
-        return True
-    if isinstance(error, TransportError):
-        return error.request_sent
-    return isinstance(error, ServerError)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -1,4 +1,4 @@
-"""Background jobs the module gives the host's scheduler (``lms_background_jobs``)."""
+"""The online lessons' background job: end the lessons a teacher forgot to end."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from hookspecs.types import JobContext
 from sferum_plugin import MODULE_NAME
-from sferum_plugin.services import connection, lessons
+from sferum_plugin.services import lessons
+from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.settings import SferumSettings
 
 __all__ = ["end_overdue_lessons"]
@@ -15,13 +16,13 @@ __all__ = ["end_overdue_lessons"]
 logger = logging.getLogger(__name__)
 
 
-def end_overdue_lessons(context: JobContext) -> None:
+def end_overdue_lessons(context: JobContext, *, sferum: SferumAccess) -> None:
     """End online lessons left active longer than the configured delay after their scheduled end."""
     stored = context.host.settings.get(MODULE_NAME)
     settings = SferumSettings.from_stored(stored)
     if settings is None:
         return
-    with connection.gateway_calls() as calls:
+    with sferum.calls() as calls:
         ended = lessons.auto_end_overdue(
             context.host, settings, calls, after=timedelta(minutes=settings.auto_end_after_minutes)
         )

@@ -1,0 +1,102 @@
+"""The one way in to Sferum: every client the module uses is built here, from one transport and one retry policy.
+
+A :class:`SferumConnector` lives as long as the module's plugin object (one per process).  It owns what must be
+shared by every sender of the process — the rate limiters, keyed by pace, whose buckets are keyed by token — and
+what tests replace: the HTTP transport (``httpx.MockTransport``, ``httpx.WSGITransport`` around the sandbox) and
+the retry policy (one without waits).  :meth:`SferumConnector.connect` opens one HTTP client for a block of work and
+yields a :class:`SferumConnection` that builds the organisation's client, a user's client, the VK ID client and the
+credential checks over it; the HTTP client is closed when the block ends.
+
+Nothing outside ``sferum_plugin/gateway/`` imports httpx: services receive clients from here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from sferum_plugin.gateway.client import SferumClient
+from sferum_plugin.gateway.config import GatewayConfig
+from sferum_plugin.gateway.credentials import CredentialCheck, check_credentials
+from sferum_plugin.gateway.ratelimit import RateLimiter
+from sferum_plugin.gateway.retry import RetryPolicy
+from sferum_plugin.gateway.vkid import VkIdClient
+
+__all__ = ["SferumConnection", "SferumConnector"]
+
+
+class SferumConnector:
+    """Builds the gateway's clients; one per process, shared by pages, jobs and the CLI.
+
+    :param transport: the HTTP transport (``None``: httpx's own, over the network).
+    :param retry: the retry policy of every client (``None``: :meth:`RetryPolicy.from_config` of each config).
+    """
+
+    def __init__(self, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
+        self._transport = transport
+        self._retry = retry
+        self._limiters: dict[tuple[float, int], RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SferumConnector(transport={type(self._transport).__name__}, retry={self._retry!r})"
+
+    def limiter(self, requests_per_second: float, burst: int) -> RateLimiter:
+        """The limiter for a pace, shared by every client of this connector.
+
+        Sferum counts requests per token, so every thread of a worker must draw from the same buckets (the limiter
+        keys them by a hash of the token).  A change of the configured pace gets a new one.
+        """
+        with self._lock:
+            key = (requests_per_second, burst)
+            if key not in self._limiters:
+                self._limiters[key] = RateLimiter(requests_per_second, burst)
+            return self._limiters[key]
+
+    def retry_policy(self, config: GatewayConfig) -> RetryPolicy:
+        """The retry policy for clients of ``config``."""
+        return self._retry if self._retry is not None else RetryPolicy.from_config(config)
+
+    @contextmanager
+    def connect(self, config: GatewayConfig, *, share: int = 1) -> Iterator[SferumConnection]:
+        """Open one HTTP client for a block of work; it is closed when the block ends.
+
+        :param share: how many workers divide the configured rate (the sync workers running at once).
+        """
+        share = max(1, share)
+        rate, burst = config.requests_per_second / share, max(1, config.burst // share)
+        with httpx.Client(transport=self._transport, timeout=config.timeout_seconds) as http:
+            yield SferumConnection(config, http, self.limiter(rate, burst), self.retry_policy(config))
+
+
+class SferumConnection:
+    """The clients of one block of work, over one open HTTP client."""
+
+    def __init__(self, config: GatewayConfig, http: httpx.Client, limiter: RateLimiter, retry: RetryPolicy) -> None:
+        self.config = config
+        self._http = http
+        self._limiter = limiter
+        self._retry = retry
+
+    def client(self, token: str) -> SferumClient:
+        """A client acting with ``token``: the organisation's application token, or a user's own token."""
+        return SferumClient(self.config, token, http=self._http, limiter=self._limiter, retry=self._retry)
+
+    def vkid(self, app_id: int) -> VkIdClient:
+        """VK ID (profile linking) for the application ``app_id``."""
+        return VkIdClient(self.config, app_id, http=self._http, retry=self._retry)
+
+    def check_credentials(self, *, app_id: int, service_token: str, app_token: str) -> list[CredentialCheck]:
+        """«Проверить подключение»: one verdict per credential (see :func:`check_credentials`)."""
+        return check_credentials(
+            self.config,
+            app_id=app_id,
+            service_token=service_token,
+            app_token=app_token,
+            http=self._http,
+            retry=self._retry,
+            limiter=self._limiter,
+        )
