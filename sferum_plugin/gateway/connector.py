@@ -5,7 +5,8 @@ shared by every sender of the process — the rate limiters, keyed by pace, whos
 what tests replace: the HTTP transport (``httpx.MockTransport``, ``httpx.WSGITransport`` around the sandbox) and
 the retry policy (one without waits).  :meth:`SferumConnector.connect` opens one HTTP client for a block of work and
 yields a :class:`SferumConnection` that builds the organisation's client, a user's client, the VK ID client and the
-credential checks over it; the HTTP client is closed when the block ends.
+credential checks over it; the HTTP client is closed when the block ends.  :meth:`SferumConnector.connect_max` does
+the same for MAX's Bot API and yields the bot's :class:`~sferum_plugin.gateway.max.MaxClient`.
 
 Nothing outside ``sferum_plugin/gateway/`` imports httpx: services receive clients from here.
 """
@@ -21,6 +22,7 @@ import httpx
 from sferum_plugin.gateway.client import SferumClient
 from sferum_plugin.gateway.config import GatewayConfig
 from sferum_plugin.gateway.credentials import CredentialCheck, check_credentials
+from sferum_plugin.gateway.max import MaxClient, MaxConfig
 from sferum_plugin.gateway.ratelimit import RateLimiter
 from sferum_plugin.gateway.retry import RetryPolicy
 from sferum_plugin.gateway.vkid import VkIdClient
@@ -70,6 +72,18 @@ class SferumConnector:
         rate, burst = config.requests_per_second / share, max(1, config.burst // share)
         with httpx.Client(transport=self._transport, timeout=config.timeout_seconds) as http:
             yield SferumConnection(config, http, self.limiter(rate, burst), self.retry_policy(config))
+
+    @contextmanager
+    def connect_max(self, config: MaxConfig, token: str, *, share: int = 1) -> Iterator[MaxClient]:
+        """Open one HTTP client for a block of work with MAX and yield the client of the bot ``token``.
+
+        :param share: how many workers divide the configured rate (MAX counts requests per bot).
+        """
+        share = max(1, share)
+        rate, burst = config.requests_per_second / share, max(1, config.burst // share)
+        retry = self._retry if self._retry is not None else RetryPolicy(max_attempts=config.max_attempts)
+        with httpx.Client(transport=self._transport, timeout=config.timeout_seconds) as http:
+            yield MaxClient(config, token, http=http, limiter=self.limiter(rate, burst), retry=retry)
 
 
 class SferumConnection:
