@@ -68,7 +68,7 @@ def test_control_changes_are_written_to_the_state_file(tmp_path):
 
 
 def test_the_command_has_one_subcommand_per_platform():
-    assert list(PLATFORMS) == ["vk"]
+    assert list(PLATFORMS) == ["vk", "max"]
     parser = build_parser()
     args = parser.parse_args(["vk", "--port", "0", "--rate-limit", "0", "--state", "x.json"])
     assert (args.platform, args.port, args.rate_limit, str(args.state)) == ("vk", 0, 0.0, "x.json")

@@ -2,7 +2,9 @@
 
 One subpackage per platform, each with its own public API and ``sferum-sandbox <platform>`` subcommand:
 
-- :mod:`sferum_sandbox.vk`: Sferum in VK Messenger (VK API 5.199 and VK ID).
+- :mod:`sferum_sandbox.vk`: Sferum in VK Messenger (VK API 5.199 and VK ID);
+- :mod:`sferum_sandbox.max`: Sferum in MAX (the MAX Bot API, OpenAPI 0.0.32), imported as
+  ``from sferum_sandbox.max import MaxSandbox, serve``.
 
 The VK emulator's public names are re-exported here, so ``from sferum_sandbox import Sandbox, serve`` is the
 same as ``from sferum_sandbox.vk import Sandbox, serve``. Everything whose name starts with an underscore is

@@ -13,6 +13,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Protocol
 
+from .max import _cli as max_cli
 from .vk import _cli as vk_cli
 
 __all__ = ["PLATFORMS", "PlatformCli", "build_parser", "main"]
@@ -33,7 +34,7 @@ class PlatformCli(Protocol):
         """Run the emulator until it is stopped; return the exit status."""
 
 
-PLATFORMS: dict[str, PlatformCli] = {"vk": vk_cli}
+PLATFORMS: dict[str, PlatformCli] = {"vk": vk_cli, "max": max_cli}
 """Subcommand name -> the platform's CLI module."""
 
 
