@@ -22,7 +22,7 @@ from sferum_plugin.gateway.domain import ChatInfo, ChatMember, CreatedChat, Sfer
 from sferum_plugin.gateway.errors import MalformedResponseError, OutcomeUnknownError, SferumError
 from sferum_plugin.gateway.operations import Operation, ParamValue
 from sferum_plugin.gateway.ratelimit import RateLimiter, token_key
-from sferum_plugin.gateway.redact import install_redaction, register_secret, scrub_params
+from sferum_plugin.gateway.redact import SecretScope, install_redaction, register_secret, scrub_params
 from sferum_plugin.gateway.retry import RetryPolicy
 
 __all__ = ["SferumClient"]
@@ -38,10 +38,13 @@ class SferumClient:
     """Sferum operations on behalf of one token (the organisation's application token, usually).
 
     :param config: base URL, API version, timeout, pacing.
-    :param token: the access token; registered for redaction, never logged or shown.
+    :param token: the access token; masked by value in logs and errors, never logged or shown.
     :param http: the HTTP client (tests pass one with ``httpx.MockTransport`` or the sandbox's WSGI app).
     :param limiter: the process's shared rate limiter; by default a private one built from ``config``.
     :param retry: the retry policy; by default :meth:`RetryPolicy.from_config`.
+    :param secrets: the scope of the block of work the client belongs to: the token is masked by value while it
+        is open (a user's token is short-lived).  Without one the token is masked for the life of the process,
+        which only the organisation's own credentials may be.
     """
 
     def __init__(
@@ -52,15 +55,19 @@ class SferumClient:
         http: httpx.Client,
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
+        secrets: SecretScope | None = None,
     ) -> None:
         if not token:
             raise ValueError("an access token is required")
-        register_secret(token)
+        if secrets is not None:
+            secrets.add(token)
+        else:
+            register_secret(token)
         self.config = config
         self._token = token
         self._token_key = token_key(token)
         self._http = http
-        self._limiter = limiter or RateLimiter(config.requests_per_second, config.burst)
+        self._limiter = limiter or RateLimiter(config.requests_per_second, config.burst, margin=config.pacing_margin)
         self._retry = retry or RetryPolicy.from_config(config)
 
     def __repr__(self) -> str:

@@ -21,8 +21,12 @@ class GatewayConfig:
     :param id_base_url: VK ID host for profile linking (``/authorize``, ``/oauth2/auth``).
     :param api_version: the ``v`` parameter sent with every API call.
     :param timeout_seconds: connect/read/write timeout of one HTTP request.
-    :param requests_per_second: pace of requests per token (VK allows 3 per second for user tokens).
-    :param burst: how many requests a token may send at once before pacing starts.
+    :param requests_per_second: pace of requests per token (VK allows 3 per second for user tokens): never more
+        than this many within any rolling second (:mod:`~sferum_plugin.gateway.ratelimit`).
+    :param burst: how many requests a token may send back to back (below the rate it spreads them out).
+    :param pacing_margin: each pacing window is stretched by this fraction, because VK counts its window on its
+        own side, on arrival times that network jitter moves (0.1: a token's 4th request leaves 1.1 s after its
+        1st at 3 per second).
     :param max_attempts: attempts of one call, the first included, before a transient failure is reported.
     """
 
@@ -32,4 +36,5 @@ class GatewayConfig:
     timeout_seconds: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
     requests_per_second: float = attrs.field(default=3.0, validator=attrs.validators.gt(0))
     burst: int = attrs.field(default=3, validator=attrs.validators.gt(0))
+    pacing_margin: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
     max_attempts: int = attrs.field(default=4, validator=attrs.validators.gt(0))

@@ -17,7 +17,8 @@ import base64
 import hashlib
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import attrs
@@ -27,7 +28,7 @@ from sferum_plugin.gateway._exchange import json_object, post_form
 from sferum_plugin.gateway._parse import ReplyReader
 from sferum_plugin.gateway.config import GatewayConfig
 from sferum_plugin.gateway.errors import StateMismatchError, vkid_error_class
-from sferum_plugin.gateway.redact import register_secret, scrub_params
+from sferum_plugin.gateway.redact import SecretScope, scrub_params, secret_scope
 from sferum_plugin.gateway.retry import RetryPolicy
 
 __all__ = [
@@ -51,9 +52,9 @@ def generate_code_verifier(length: int = 64) -> str:
     """Return a random PKCE code verifier of ``length`` (43 to 128) unreserved characters."""
     if not 43 <= length <= 128:
         raise ValueError("a code verifier has 43 to 128 characters (RFC 7636 §4.1)")
-    verifier = "".join(secrets.choice(UNRESERVED_CHARACTERS) for _ in range(length))
-    register_secret(verifier)
-    return verifier
+    # Not registered for masking by value: it waits in the link request's row, maybe for minutes, and is masked by
+    # name (``code_verifier``) meanwhile; the exchange that sends it masks it by value while it runs.
+    return "".join(secrets.choice(UNRESERVED_CHARACTERS) for _ in range(length))
 
 
 def code_challenge_s256(verifier: str) -> str:
@@ -117,7 +118,6 @@ def read_redirect(query: Mapping[str, str], *, expected_state: str) -> Authoriza
         raise vkid_error_class("invalid_request")(
             "invalid_request", "the redirect lacks code or device_id", method="authorize"
         )
-    register_secret(code)
     return AuthorizationResponse(code=code, device_id=device_id, state=state)
 
 
@@ -127,15 +127,24 @@ class VkIdClient:
     :param client_id: the APP ID.
     :param http: the HTTP client.
     :param retry: retry policy (the exchange is never repeated after an ambiguous failure).
+    :param secrets: the scope of the block of work the client belongs to: the codes, verifiers and tokens it
+        handles are masked by value until the block ends.  Without one, each exchange masks them while it runs.
     """
 
     def __init__(
-        self, config: GatewayConfig, client_id: int, *, http: httpx.Client, retry: RetryPolicy | None = None
+        self,
+        config: GatewayConfig,
+        client_id: int,
+        *,
+        http: httpx.Client,
+        retry: RetryPolicy | None = None,
+        secrets: SecretScope | None = None,
     ) -> None:
         self.config = config
         self.client_id = client_id
         self._http = http
         self._retry = retry or RetryPolicy.from_config(config)
+        self._block_secrets = secrets
 
     def __repr__(self) -> str:
         return f"VkIdClient(id_base_url={self.config.id_base_url!r}, client_id={self.client_id})"
@@ -170,8 +179,6 @@ class VkIdClient:
         :raises InvalidClientError: VK ID does not know the APP ID or the redirect URI.
         :raises OutcomeUnknownError: the request failed after it may have used up the code.
         """
-        register_secret(code)
-        register_secret(code_verifier)
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -182,20 +189,33 @@ class VkIdClient:
         }
         if state is not None:
             form["state"] = state
-        return self._token_request(form)
+        with self._secrets() as scope:
+            scope.add(code)
+            scope.add(code_verifier)
+            return self._token_request(form, scope)
 
     def refresh_tokens(self, *, refresh_token: str, device_id: str) -> VkIdTokens:
         """Get new tokens with a refresh token (``grant_type=refresh_token``); refresh tokens are single-use."""
-        register_secret(refresh_token)
         form = {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
             "device_id": device_id,
             "client_id": str(self.client_id),
         }
-        return self._token_request(form)
+        with self._secrets() as scope:
+            scope.add(refresh_token)
+            return self._token_request(form, scope)
 
-    def _token_request(self, form: dict[str, str]) -> VkIdTokens:
+    @contextmanager
+    def _secrets(self) -> Iterator[SecretScope]:
+        """The block's scope, or, for a client that belongs to no block, one that lasts as long as the operation."""
+        if self._block_secrets is not None:
+            yield self._block_secrets
+        else:
+            with secret_scope() as scope:
+                yield scope
+
+    def _token_request(self, form: dict[str, str], scope: SecretScope) -> VkIdTokens:
         url = f"{self.config.id_base_url}/{_EXCHANGE_PATH}"
         # The authorization code is single-use: it is a secret until spent, never shown in an error.
         public_params = {key: value for key, value in scrub_params(form).items() if key != "code"}
@@ -219,12 +239,12 @@ class VkIdClient:
                     method=_EXCHANGE_PATH,
                     request_params=public_params,
                 )
-            return _read_tokens(body)
+            return _read_tokens(body, scope)
 
         return self._retry.run(attempt, method=_EXCHANGE_PATH, idempotent=False)
 
 
-def _read_tokens(body: Mapping[str, object]) -> VkIdTokens:
+def _read_tokens(body: Mapping[str, object], scope: SecretScope) -> VkIdTokens:
     reader = ReplyReader(_EXCHANGE_PATH)
     tokens = VkIdTokens(
         user_id=reader.require_int(body, "user_id"),
@@ -238,5 +258,5 @@ def _read_tokens(body: Mapping[str, object]) -> VkIdTokens:
     )
     for secret in (tokens.access_token, tokens.refresh_token, tokens.id_token):
         if secret:
-            register_secret(secret)
+            scope.add(secret)
     return tokens

