@@ -1,8 +1,10 @@
-"""Numbers typed or posted by people: ASCII digits only, and small enough for the database.
+"""Numbers in paths, forms, query strings and stored settings: ASCII digits only, and small enough for the database.
 
-``str.isdigit`` accepts characters ``int`` refuses (``"²"``) and ``int`` accepts digits of other scripts
-(``"١٢"``) and numbers no database column holds; every id or count the module reads from a form, a query string,
-a path or a stored setting goes through :func:`parse_int` instead.
+``str.isdigit`` accepts characters ``int`` refuses (``"²"``) and ``int`` accepts ``" 1"``, ``"+1"``, ``"1_0"``,
+digits of other scripts (``"١٢"``) and numbers no database column holds (``2**31`` overflows PostgreSQL's
+``INTEGER``, ``2**63`` SQLite's); every id or count the module reads from a path, a form, a query string or a stored
+setting goes through :func:`parse_int` instead.  A view answers 404 for a path id it refuses and 400 for a form
+field.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ INT32_MAX = 2**31 - 1
 
 
 def parse_int(raw: str | None, *, low: int = 0, high: int = INT32_MAX) -> int | None:
-    """``raw`` (surrounding spaces ignored) as an integer in ``[low, high]`` if it is written in ASCII digits,
-    else ``None``."""
-    if raw is None:
+    """``raw`` as an integer in ``[low, high]`` if it is written in ASCII digits only, else ``None``.
+
+    Nothing is trimmed: ``" 1"`` is not an id (the host trims what people type into settings before they get here).
+    """
+    if not raw or len(raw) > len(str(high)) or not raw.isascii() or not raw.isdigit():
         return None
-    value = raw.strip()
-    if not value or not value.isascii() or not value.isdigit() or len(value) > len(str(high)):
-        return None
-    number = int(value)
+    number = int(raw)
     return number if low <= number <= high else None

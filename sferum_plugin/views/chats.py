@@ -85,10 +85,13 @@ def new_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
     if request.method == "POST":
         kind = request.form.get("kind", "")
         target = parse_int(request.form.get(f"{kind}_id"))
-        members = [n for n in map(parse_int, request.form_lists.get("members", ())) if n is not None]
+        members = [parse_int(value) for value in request.form_lists.get("members", ())]
         try:
+            if None in members:  # a member that is not an id refuses the form rather than being dropped
+                raise chats.ChatRefused(N_("Некоторых выбранных пользователей нет среди обучающихся и сотрудников."))
             made = chats.request_chat(host, viewer, app_id=settings.app_id, kind=kind, target_id=target,
-                                      title=request.form.get("title", ""), member_user_ids=members)  # fmt: skip
+                                      title=request.form.get("title", ""),
+                                      member_user_ids=[n for n in members if n is not None])  # fmt: skip
         except chats.ChatRefused as refused:
             error = gettext(locale, refused.reason)
         else:
@@ -140,7 +143,9 @@ def recreate_chat(request: HttpRequest) -> Page | HttpResponse:
     """Mark a vanished chat for creation again (the worker creates it within seconds)."""
     chat = _chat_row(request, request.path_params.get("chat_pk", ""))
     back = request.host.urls.for_route(MODULE_NAME, "sync_admin")
-    if chat is None or not chats.recreate(request.host, chat.id, request.host.clock.now()):
+    if chat is None:
+        return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
+    if not chats.recreate(request.host, chat.id, request.host.clock.now()):
         return message_page(request, "Чаты Сферум", "Этот чат нельзя создать заново.", status=409, back_url=back)
     return HttpResponse.redirect(request.host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id))
 
@@ -181,7 +186,7 @@ def _group_filter(values: Mapping[str, str], units: Mapping[int, str], years: Co
 
     :raises _UnknownFilter: a value that is not a unit of the directory, or a year no group is in.
     """
-    raw_unit, raw_year = values.get("unit", "").strip(), values.get("year", "").strip()
+    raw_unit, raw_year = values.get("unit", ""), values.get("year", "")
     unit_id, year = parse_int(raw_unit), parse_int(raw_year)
     if raw_unit and unit_id not in units:
         raise _UnknownFilter(N_("Структурное подразделение не найдено."))
@@ -192,10 +197,15 @@ def _group_filter(values: Mapping[str, str], units: Mapping[int, str], years: Co
 
 def _chosen_groups(request: HttpRequest, listed: list[GroupInfo]) -> list[int]:
     """The groups a POST asks chats for, always among ``listed`` (the filter's groups, re-derived on the server):
-    every listed group for «all», else the ticked ones and those whose title starts with the prefix."""
+    every listed group for «all», else the ticked ones and those whose title starts with the prefix.
+
+    :raises chats.ChatRefused: a ticked value that is not a group id.
+    """
     if request.form.get("scope") == "filter":
         return [group.id for group in listed]
     ticked = {parse_int(value) for value in request.form_lists.get("group_ids", ())}
+    if None in ticked:
+        raise chats.ChatRefused(N_("Учебная группа не найдена."))
     prefix = request.form.get("prefix", "").strip().casefold()
     return [g.id for g in listed if g.id in ticked or (prefix and g.title.casefold().startswith(prefix))]
 

@@ -114,8 +114,8 @@ def unlink_profile(request: HttpRequest) -> HttpResponse | Page:
     if settings is None:
         return message_page(request, N_("Учебные профили Сферум"), N_("Модуль не настроен."), status=409, back_url=back)
     user_id = parse_int(request.path_params.get("user_id"))
-    if user_id is None:
-        return message_page(request, N_("Учебные профили Сферум"), N_("Неверный запрос."), status=400, back_url=back)
+    if user_id is None:  # a path id that is not an id names no one
+        return message_page(request, N_("Учебные профили Сферум"), N_("Профиль не найден."), status=404, back_url=back)
     profiles.remove_link(request.host.db, user_id=user_id, app_id=settings.app_id, now=request.host.clock.now())
     return HttpResponse.redirect(back)
 

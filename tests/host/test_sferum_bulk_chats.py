@@ -91,7 +91,8 @@ def test_a_forged_unit_or_a_garbled_year_is_refused_and_creates_nothing(admin: F
     refused = post(admin, BULK, {"scope": "filter", "unit": "999"})
     assert refused.status_code == 400
     assert post(admin, BULK, {"scope": "filter", "year": "abc"}).status_code == 400
-    assert post(admin, BULK, {"group_ids": ["999", "x"]}).status_code == 303
+    assert post(admin, BULK, {"group_ids": ["999", "x"]}).status_code == 400  # "x" is no group id
+    assert post(admin, BULK, {"group_ids": ["999"]}).status_code == 303  # an id, but of no group listed
     assert _chat_groups(app) == {}
 
 

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from sferum_plugin.numbers import INT32_MAX, parse_int
 from sferum_plugin.settings import DEFAULTS, SferumSettings, validate
 
-HOSTILE = ["²", "١٢", "１２", "-1", "+5", "1e3", "0x10", "1_000", "9" * 40, str(INT32_MAX + 1), " ", "", "\x00"]
+HOSTILE = ["²", "١٢", "１２", "-1", "+5", "1e3", "0x10", "1_000", "9" * 40, str(INT32_MAX + 1), " ", "", "\x00",
+           " 1", "1 ", "\t1", "1\n", "+1", "1_0", "١", "1.0", "0x1", str(2**63), "1" * 5000,
+           "0" * 40 + "1"]  # fmt: skip
 
 
 @given(st.text())
@@ -18,8 +20,10 @@ def test_any_text_is_a_number_in_range_or_none(raw: str) -> None:
 
 
 @given(st.integers(min_value=0, max_value=INT32_MAX))
-def test_plain_ascii_numbers_read_back(number: int) -> None:
-    assert parse_int(f" {number} ") == number
+def test_plain_ascii_numbers_read_back_and_nothing_around_them_is_trimmed(number: int) -> None:
+    assert parse_int(str(number)) == number
+    assert parse_int(f" {number}") is None
+    assert parse_int(f"{number} ") is None
 
 
 def test_digits_python_would_accept_but_a_form_must_not_are_refused() -> None:

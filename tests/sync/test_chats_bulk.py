@@ -125,7 +125,11 @@ def test_posting_again_or_an_overlapping_filter_creates_no_duplicate(configured:
 
 
 def test_ticks_and_prefix_act_only_on_the_groups_the_filter_lists(configured: FakeHost) -> None:
-    _post(configured, unit=str(PM), group_ids="11,12,999,abc,²")  # 11 is not a ПМ group, 999 is not a group
+    refused = _post(configured, unit=str(PM), group_ids="11,12,abc,²")  # a tick that is no id refuses the form
+    assert isinstance(refused, Page)
+    assert refused.status == 400
+    assert _group_chats(configured) == {}
+    _post(configured, unit=str(PM), group_ids="11,12,999")  # 11 is not a ПМ group, 999 is not a group
     assert set(_group_chats(configured)) == {12}
     reply = _post(configured, unit=str(PM), prefix="ивт")
     assert isinstance(reply, HttpResponse)

@@ -19,8 +19,10 @@ from lms_host.csrf import init_csrf
 from lms_host.database import HostDatabase, make_engine
 from lms_host.i18n import install_translations
 from lms_host.jobs import run_jobs_in_web_process
+from lms_host.numbers import IdConverter
 from lms_host.plugin_routes import mount_plugin_routes
 from lms_host.plugins import PluginRegistry, make_plugin_manager
+from lms_host.security_headers import init_security_headers
 from lms_host.services import (
     HostUrls,
     LmsHost,
@@ -56,12 +58,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings["LMS_BASE_URL"].startswith("https://"),
     )
 
+    # Before any rule is added: every id in a path is read by the one parser (lms_host.numbers).
+    app.url_map.converters["id"] = IdConverter
     cabinet = _build_cabinet(app, settings)
     cabinet.install_into(app)
     install_translations(app)
     app.before_request(load_viewer)
     # After load_viewer, so that the 400 page of a refused request still shows who is signed in.
     init_csrf(app)
+    init_security_headers(app)
     register_views(app)
     mount_plugin_routes(app, cabinet.registry.routes())
     register_cli(app)

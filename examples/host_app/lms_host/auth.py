@@ -1,19 +1,26 @@
-"""Sign-in, the current viewer and server-side permission checks."""
+"""Sign-in, the current viewer and server-side permission checks.
+
+A session lives on the server: the signed session cookie carries a random token, and the ``user_sessions`` table
+keeps its SHA-256 with the user and an absolute expiry (``PERMANENT_SESSION_LIFETIME`` after sign-in).  Every request
+looks the token up; signing out deletes the row, so a copy of the cookie taken before opens nothing afterwards.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, g, redirect, request, session, url_for
-from sqlalchemy import select
+from flask import abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from hookspecs.types import Viewer
 from lms_host.cabinet import current_cabinet
-from lms_host.models import Employee, Student, User
+from lms_host.models import Employee, Student, User, UserSession
 from lms_host.permissions import permissions_of_roles
 from lms_host.services.i18n import DEFAULT_LOCALE, LOCALES
 
@@ -32,8 +39,12 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_USER_KEY = "user_id"
+_SESSION_ID_KEY = "session_id"
 _LOCALE_KEY = "locale"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def viewer_for_user(session_: Session, user: User, locale: str | None = None) -> Viewer:
@@ -57,13 +68,18 @@ def load_viewer() -> None:
     g.viewer = None
     locale = session.get(_LOCALE_KEY)
     g.locale = locale if locale in LOCALES else DEFAULT_LOCALE
-    user_id = session.get(_USER_KEY)
-    if not isinstance(user_id, int) or request.endpoint == "static":
+    token = session.get(_SESSION_ID_KEY)
+    if not isinstance(token, str) or request.endpoint == "static":
         return
-    with current_cabinet().db.session() as db_session:
-        user = db_session.get(User, user_id)
-        if user is None:
-            session.pop(_USER_KEY, None)
+    cabinet = current_cabinet()
+    with cabinet.db.session() as db_session:
+        user = db_session.scalar(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == _token_hash(token), UserSession.expires_at > cabinet.host.clock.now())
+        )
+        if user is None:  # signed out, expired, or the account is gone
+            session.pop(_SESSION_ID_KEY, None)
             return
         g.viewer = viewer_for_user(db_session, user, locale if locale in LOCALES else None)
     g.locale = g.viewer.locale
@@ -84,14 +100,35 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def sign_in(user: User) -> None:
-    """Start a fresh session for ``user`` (a new session defeats session fixation)."""
+    """Start a fresh session for ``user`` (a new session defeats session fixation); the browser's previous
+    session, and every session whose lifetime is over, ends on the server."""
+    previous = session.get(_SESSION_ID_KEY)
     session.clear()
-    session[_USER_KEY] = user.id
+    token = secrets.token_urlsafe(32)
+    cabinet = current_cabinet()
+    now = cabinet.host.clock.now()
+    with cabinet.db.session() as db_session:
+        if isinstance(previous, str):
+            db_session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(previous)))
+        db_session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+        db_session.add(
+            UserSession(
+                token_hash=_token_hash(token),
+                user_id=user.id,
+                created_at=now,
+                expires_at=now + current_app.permanent_session_lifetime,
+            )
+        )
+    session[_SESSION_ID_KEY] = token
     session[_LOCALE_KEY] = user.locale if user.locale in LOCALES else DEFAULT_LOCALE
 
 
 def sign_out() -> None:
-    """End the session, keeping only the chosen language."""
+    """End the session on the server, keeping only the chosen language in the cookie."""
+    token = session.get(_SESSION_ID_KEY)
+    if isinstance(token, str):
+        with current_cabinet().db.session() as db_session:
+            db_session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
     locale = session.get(_LOCALE_KEY)
     session.clear()
     if locale in LOCALES:

@@ -43,6 +43,7 @@ __all__ = [
     "Student",
     "StudyGroup",
     "User",
+    "UserSession",
     "UtcDateTime",
     "user_roles",
 ]
@@ -107,6 +108,21 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str] = mapped_column(String(8), default="ru")
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+
+
+class UserSession(Base):
+    """A signed-in browser session, so that signing out ends it on the server.
+
+    The session cookie carries a random token; this row keeps only its SHA-256, so reading the table gives no
+    usable session.  Signing out deletes the row: a copy of the cookie taken before opens nothing afterwards.
+    """
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class Role(Base):

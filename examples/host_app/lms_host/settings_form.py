@@ -6,6 +6,7 @@ store secrets encrypted.  Nothing is stored unless every check passes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 _TRUE = frozenset({"1", "true", "on", "yes"})
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 @attrs.frozen
@@ -101,11 +103,8 @@ def validate_generic(fields: Sequence[SettingsField], values: Mapping[str, str])
 
 
 def _is_integer(value: str) -> bool:
-    try:
-        int(value)
-    except ValueError:
-        return False
-    return True
+    """ASCII digits with an optional minus: not ``int``'s ``"+1"``, ``"1_000"`` or other scripts' digits."""
+    return _INTEGER.fullmatch(value) is not None
 
 
 def _is_web_url(value: str) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, union
 
 from hookspecs.types import GroupInfo, LessonRef, Person, PersonKind, PersonStatus
 from lms_host.database import HostDatabase, contains_text
@@ -72,6 +72,8 @@ def list_statement(kind: PersonKind, filters: Mapping[str, str]) -> tuple[Select
     if container_id is not None:
         column = Student.group_id if kind == PersonKind.STUDENT else Employee.unit_id
         conditions.append(column == container_id)
+    elif container:
+        conditions.append(false())  # a group or unit that is not an id names nobody: never widen to everyone
     if status:
         conditions.append(model.status == status)
     return select(model).where(*conditions).order_by(model.full_name, model.id), conditions

@@ -90,7 +90,7 @@ def _native_chat_for_viewer(cabinet: Cabinet, chat_id: int) -> Chat:
     return chat
 
 
-@bp.route("/chats/<int(max=2147483647):chat_id>")
+@bp.route("/chats/<id:chat_id>")
 @permission_required(CHATS_USE)
 def show(chat_id: int) -> str:
     """A native chat's messages and the form to post one."""
@@ -106,7 +106,7 @@ def show(chat_id: int) -> str:
     return render_template("chats/chat.html", chat=chat, messages=messages, menu_key="chats")
 
 
-@bp.post("/chats/<int(max=2147483647):chat_id>/messages")
+@bp.post("/chats/<id:chat_id>/messages")
 @permission_required(CHATS_USE)
 def post_message(chat_id: int) -> Response:
     """Post a message to a native chat."""

@@ -42,10 +42,15 @@ class ListFilter:
 
     @classmethod
     def from_args(cls, container_arg: str) -> ListFilter:
+        """The filters of this request; a group or unit that is not an id refuses it (400), rather than being
+        dropped and widening the list to everyone."""
         container = request.args.get(container_arg, "")
+        container_id = parse_id(container)
+        if container and container_id is None:
+            abort(400)
         return cls(
             q=request.args.get("q", "").strip(),
-            container=parse_id(container),
+            container=container_id,
             status=request.args.get("status", ""),
         )
 
@@ -111,7 +116,8 @@ def _list_page(kind: PersonKind) -> str:
     section = "students" if kind == PersonKind.STUDENT else "employees"
     container_arg = "group" if kind == PersonKind.STUDENT else "unit"
     filters = ListFilter.from_args(container_arg)
-    host_filters = {"q": filters.q, container_arg: str(filters.container or ""), "status": filters.status}
+    container = "" if filters.container is None else str(filters.container)
+    host_filters = {"q": filters.q, container_arg: container, "status": filters.status}
     plugin_filters = _plugin_filters(section, viewer)
     active = _active_plugin_filters(plugin_filters)
     if active:
@@ -183,14 +189,14 @@ def _parse_edit(statuses: tuple[PersonStatus, ...], container_arg: str) -> tuple
     return PersonStatus(status), container_id
 
 
-@bp.route("/students/<int(max=2147483647):student_id>/edit", methods=["GET", "POST"])
+@bp.route("/students/<id:student_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_student(student_id: int) -> Response | str:
     """An administrator changes a student's status or group."""
     return _edit_person(PersonKind.STUDENT, student_id)
 
 
-@bp.route("/employees/<int(max=2147483647):employee_id>/edit", methods=["GET", "POST"])
+@bp.route("/employees/<id:employee_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_employee(employee_id: int) -> Response | str:
     """An administrator changes an employee's status or structural unit."""
