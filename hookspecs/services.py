@@ -109,7 +109,10 @@ class Directory(Protocol):
         """Every person the Обучающиеся or Сотрудники list shows for ``filters``, across all pages, in list order.
 
         ``filters`` are the list's own query parameters (the ``filter.<name>`` values a selection action receives,
-        without the prefix); unknown names, plugin filters among them, are ignored: the caller applies those.
+        without the prefix): ``q`` (text in the name or e-mail), ``status`` (a :class:`PersonStatus` value) and
+        ``group`` (students) or ``unit`` (employees), an id; an empty value does not filter.  Unknown names, plugin
+        filters among them, are ignored: the caller applies those, and refuses what it cannot apply rather than
+        widen the list.
         """
         ...
 

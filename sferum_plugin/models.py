@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -287,7 +288,12 @@ class SferumSyncRequest(Base):
 
 
 class SferumSyncPass(Base):
-    """A pass of the sync service, with its counts (the admin page's history)."""
+    """A pass of the sync service, with its counts (the admin page's history).
+
+    ``connection_errors``, ``rate_limited`` and ``quota_errors`` count the pass's failed attempts, retries included
+    (no reply or an HTTP 5xx; error 6 or HTTP 429; errors 9 and 29); ``unreachable`` says its last attempt got no
+    reply from Sferum (the sync page then shows a banner until a pass gets through).
+    """
 
     __tablename__ = "sferum_sync_passes"
 
@@ -302,6 +308,10 @@ class SferumSyncPass(Base):
     created: Mapped[int] = mapped_column(Integer, default=0)
     requests: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    connection_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rate_limited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    quota_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SferumSyncService(Base):

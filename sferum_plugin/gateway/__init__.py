@@ -19,7 +19,7 @@ from sferum_plugin.gateway.client import SferumClient
 from sferum_plugin.gateway.codes import VkErrorCode
 from sferum_plugin.gateway.config import GatewayConfig
 from sferum_plugin.gateway.connector import SferumConnection, SferumConnector
-from sferum_plugin.gateway.credentials import CredentialCheck, CredentialName, check_credentials
+from sferum_plugin.gateway.credentials import CheckVerdict, CredentialCheck, CredentialName, check_credentials
 from sferum_plugin.gateway.domain import (
     CHAT_PEER_OFFSET,
     ChatInfo,
@@ -87,6 +87,7 @@ __all__ = [
     "ChatInfo",
     "ChatMember",
     "ChatNotFoundError",
+    "CheckVerdict",
     "ContactNotFoundError",
     "CreatedChat",
     "CredentialCheck",

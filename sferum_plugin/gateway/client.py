@@ -24,6 +24,7 @@ from sferum_plugin.gateway.operations import Operation, ParamValue
 from sferum_plugin.gateway.ratelimit import RateLimiter, token_key
 from sferum_plugin.gateway.redact import SecretScope, install_redaction, register_secret, scrub_params
 from sferum_plugin.gateway.retry import RetryPolicy
+from sferum_plugin.gateway.tally import FailureTally
 
 __all__ = ["SferumClient"]
 
@@ -69,6 +70,8 @@ class SferumClient:
         self._http = http
         self._limiter = limiter or RateLimiter(config.requests_per_second, config.burst, margin=config.pacing_margin)
         self._retry = retry or RetryPolicy.from_config(config)
+        self.failures = FailureTally()
+        """Failed attempts by kind, retries included (the sync's history counts them)."""
 
     def __repr__(self) -> str:
         return f"SferumClient(api_base_url={self.config.api_base_url!r}, token_key={self._token_key!r})"
@@ -110,7 +113,11 @@ class SferumClient:
         for run in split_batches(batch):
             try:
                 reply = self._send("execute", {"code": execute_code(run)}, idempotent=True)
-                outcomes.extend(map_execute_reply(run, reply, retry=self._retry))
+                mapped = map_execute_reply(run, reply, retry=self._retry)
+                for outcome in mapped:
+                    if outcome.error is not None:
+                        self.failures.refusal(outcome.error)
+                outcomes.extend(mapped)
             except SferumError as error:
                 logger.warning("execute of %d operations failed: %s", len(run), error)
                 outcomes.extend(BatchOutcome(operation, error=error) for operation in batch[len(outcomes) :])
@@ -136,7 +143,16 @@ class SferumClient:
             )
             return read_api_reply(response, method=method, public_params=public_params, retry=self._retry)
 
-        return self._retry.run(attempt, method=method, idempotent=idempotent)
+        def counted() -> ApiReply:
+            try:
+                reply = attempt()
+            except SferumError as error:
+                self.failures.attempt(error)
+                raise
+            self.failures.attempt(None)
+            return reply
+
+        return self._retry.run(counted, method=method, idempotent=idempotent)
 
     # -- chats ----------------------------------------------------------------------------------------------
 

@@ -30,7 +30,10 @@ from sferum_plugin.gateway.redact import SecretScope, secret_scope
 from sferum_plugin.gateway.retry import RetryPolicy
 from sferum_plugin.gateway.vkid import VkIdClient
 
-__all__ = ["SferumConnection", "SferumConnector"]
+__all__ = ["CHECK_POLICY", "SferumConnection", "SferumConnector"]
+
+CHECK_POLICY = RetryPolicy(max_attempts=1)
+"""The credential check's retry policy: one attempt, so no backoff either (the timeout is the configured one)."""
 
 
 class SferumConnector:
@@ -128,13 +131,17 @@ class SferumConnection:
         return VkIdClient(self.config, app_id, http=self._http, retry=self._retry, secrets=self._secrets)
 
     def check_credentials(self, *, app_id: int, service_token: str, app_token: str) -> list[CredentialCheck]:
-        """«Проверить подключение»: one verdict per credential (see :func:`check_credentials`)."""
+        """«Проверить подключение»: one verdict per credential (see :func:`check_credentials`).
+
+        A person waits for it, so it has its own policy, :data:`CHECK_POLICY`: one attempt per credential within
+        the configured timeout, never the retries and backoff of the work that can wait.
+        """
         return check_credentials(
             self.config,
             app_id=app_id,
             service_token=service_token,
             app_token=app_token,
             http=self._http,
-            retry=self._retry,
+            retry=CHECK_POLICY,
             limiter=self._limiter,
         )

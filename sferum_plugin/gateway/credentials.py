@@ -9,12 +9,17 @@ Which token each check uses follows the schema's ``access_token_type`` (``<secti
   methods the product needs take ``user`` tokens (``messages.addChatUser`` takes nothing else), so a token
   that has no owner cannot run them.
 
-Messages are English; the settings page translates them.
+An administrator waits for the answer, so each credential gets exactly one request (the caller passes a policy of
+one attempt: no retry, no backoff) and the three requests go out together: with Sferum unreachable the page answers
+within one connect timeout.  Verdicts are structured (:class:`CheckVerdict`, the application or owner found, the error):
+the services put them into words in the page's language.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import enum
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, TypeVar
 
 import attrs
 import httpx
@@ -22,37 +27,87 @@ import httpx
 from sferum_plugin.gateway import operations
 from sferum_plugin.gateway.client import SferumClient
 from sferum_plugin.gateway.config import GatewayConfig
-from sferum_plugin.gateway.domain import SferumApp
+from sferum_plugin.gateway.domain import SferumApp, SferumUser
 from sferum_plugin.gateway.errors import (
     AccessDeniedError,
-    ApiError,
     AuthError,
     InvalidParameterError,
+    PermanentApiError,
     SferumError,
 )
+from sferum_plugin.gateway.operations import Operation
 from sferum_plugin.gateway.ratelimit import RateLimiter
 from sferum_plugin.gateway.retry import RetryPolicy
 
-__all__ = ["CredentialCheck", "CredentialName", "check_credentials"]
+__all__ = ["CheckVerdict", "CredentialCheck", "CredentialName", "check_credentials"]
 
 CredentialName = Literal["app_id", "service_token", "app_token"]
 
 
+class CheckVerdict(enum.StrEnum):
+    """What Sferum said about one credential."""
+
+    ACCEPTED = "accepted"
+    EMPTY = "empty"
+    """The setting is blank (or, for the APP ID, not a positive number)."""
+    REJECTED = "rejected"
+    """Sferum refused the token (an authorisation or access error)."""
+    REFUSED = "refused"
+    """Sferum answered the check with another API error."""
+    NO_ANSWER = "no_answer"
+    """No usable answer: no connection, a timeout, an HTTP error, a reply that cannot be read, or a quota."""
+    NO_APPLICATION = "no_application"
+    """The service token names no application."""
+    UNKNOWN_APP = "unknown_app"
+    """Sferum knows no application with this APP ID."""
+    OTHER_APP = "other_app"
+    """The APP ID is an application, but not the service token's."""
+    NOT_CHECKED = "not_checked"
+    """The APP ID could not be checked because the service token was not accepted."""
+    NO_OWNER = "no_owner"
+    """The application token belongs to no user."""
+
+
 @attrs.frozen
 class CredentialCheck:
-    """The verdict on one credential, with a sentence for the administrator."""
+    """The verdict on one credential.
+
+    :param name: the application's title (service token, APP ID) or the owner's name (application token).
+    :param number: the application's id or the owner's id; for ``OTHER_APP`` the service token's application.
+    :param error: the failure behind ``REJECTED``, ``REFUSED`` and ``NO_ANSWER`` (secrets masked).
+    """
 
     credential: CredentialName
-    ok: bool
-    message: str
+    verdict: CheckVerdict
+    name: str = ""
+    number: int | None = None
+    error: SferumError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether Sferum accepted the credential."""
+        return self.verdict is CheckVerdict.ACCEPTED
 
 
-def _failure_text(credential: str, error: SferumError) -> str:
+def _failed(credential: CredentialName, error: SferumError) -> CredentialCheck:
     if isinstance(error, AuthError | AccessDeniedError):
-        return f"The {credential} was rejected by Sferum (error {error.code}: {error.error_msg})."
-    if isinstance(error, ApiError):
-        return f"Sferum refused the {credential} check (error {error.code}: {error.error_msg})."
-    return f"Could not check the {credential}: {error.message}."
+        return CredentialCheck(credential, CheckVerdict.REJECTED, error=error)
+    if isinstance(error, PermanentApiError):
+        return CredentialCheck(credential, CheckVerdict.REFUSED, error=error)
+    return CredentialCheck(credential, CheckVerdict.NO_ANSWER, error=error)
+
+
+Outcome = TypeVar("Outcome")
+
+
+def _attempt(client: SferumClient | None, operation: Operation[Outcome]) -> Outcome | SferumError | None:
+    """The operation's value, or the error it failed with; ``None`` when there is no token to send it with."""
+    if client is None:
+        return None
+    try:
+        return client.call(operation)
+    except SferumError as error:
+        return error
 
 
 def check_credentials(
@@ -68,83 +123,61 @@ def check_credentials(
     """Check APP ID, service token and application token against Sferum; return one verdict each, in that
     order.  Never raises a gateway error: every failure becomes a verdict naming the wrong credential.
 
-    :param retry: retry policy of the checks (tests pass one without waits).
+    :param retry: the checks' retry policy (:meth:`SferumConnection.check_credentials` passes one attempt).
     :param limiter: the process's shared rate limiter.
     """
     limiter = limiter or RateLimiter(config.requests_per_second, config.burst)
-    service_check, service_app, service_client = _check_service_token(config, service_token, http, retry, limiter)
-    if service_client is None:
-        app_check = CredentialCheck(
-            "app_id", False, "The APP ID could not be checked because the service token is not valid."
-        )
-    else:
-        app_check = _check_app_id(service_client, app_id, service_app)
-    return [app_check, service_check, _check_app_token(config, app_token, http, retry, limiter)]
+
+    def client(token: str) -> SferumClient:
+        return SferumClient(config, token, http=http, limiter=limiter, retry=retry)
+
+    service = client(service_token) if service_token.strip() else None
+    owner = client(app_token) if app_token.strip() else None
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="sferum-check") as pool:
+        # One request per credential, all at once: the answer comes within one timeout whatever happens.
+        service_apps = pool.submit(_attempt, service, operations.apps())
+        wanted_apps = pool.submit(_attempt, service if app_id > 0 else None, operations.apps(app_id=max(app_id, 1)))
+        owners = pool.submit(_attempt, owner, operations.users())
+        service_check = _service_verdict(service_apps.result())
+        app_check = _app_id_verdict(app_id, wanted_apps.result(), service_check)
+        owner_check = _owner_verdict(owners.result())
+    return [app_check, service_check, owner_check]
 
 
-def _check_service_token(
-    config: GatewayConfig,
-    token: str,
-    http: httpx.Client,
-    retry: RetryPolicy | None,
-    limiter: RateLimiter,
-) -> tuple[CredentialCheck, SferumApp | None, SferumClient | None]:
-    if not token.strip():
-        return CredentialCheck("service_token", False, "The service token is empty."), None, None
-    client = SferumClient(config, token, http=http, limiter=limiter, retry=retry)
-    try:
-        found = client.call(operations.apps())
-    except SferumError as error:
-        # A rejected token cannot check the APP ID either; after a network failure it may still try.
-        usable = None if isinstance(error, AuthError | AccessDeniedError) else client
-        return CredentialCheck("service_token", False, _failure_text("service token", error)), None, usable
+def _service_verdict(found: list[SferumApp] | SferumError | None) -> CredentialCheck:
+    if found is None:
+        return CredentialCheck("service_token", CheckVerdict.EMPTY)
+    if isinstance(found, SferumError):
+        return _failed("service_token", found)
     if not found:
-        text = "The service token is not an application's service token (Sferum names no application)."
-        return CredentialCheck("service_token", False, text), None, client
-    app = found[0]
-    text = f"The service token belongs to application “{app.title}” (APP ID {app.id})."
-    return CredentialCheck("service_token", True, text), app, client
+        return CredentialCheck("service_token", CheckVerdict.NO_APPLICATION)
+    return CredentialCheck("service_token", CheckVerdict.ACCEPTED, name=found[0].title, number=found[0].id)
 
 
-def _check_app_id(client: SferumClient, app_id: int, service_app: SferumApp | None) -> CredentialCheck:
+def _app_id_verdict(
+    app_id: int, found: list[SferumApp] | SferumError | None, service: CredentialCheck
+) -> CredentialCheck:
     if app_id <= 0:
-        return CredentialCheck("app_id", False, "The APP ID must be a positive number.")
-    try:
-        found = client.call(operations.apps(app_id=app_id))
-    except InvalidParameterError:
+        return CredentialCheck("app_id", CheckVerdict.EMPTY)
+    if service.verdict in (CheckVerdict.EMPTY, CheckVerdict.REJECTED):
+        return CredentialCheck("app_id", CheckVerdict.NOT_CHECKED)
+    if isinstance(found, InvalidParameterError):
         found = []
-    except SferumError as error:
-        return CredentialCheck("app_id", False, _failure_text("APP ID", error))
+    if found is None or isinstance(found, SferumError):
+        return _failed("app_id", found) if found is not None else CredentialCheck("app_id", CheckVerdict.NOT_CHECKED)
     app = next((item for item in found if item.id == app_id), None)
     if app is None:
-        return CredentialCheck("app_id", False, f"Sferum knows no application with APP ID {app_id}.")
-    if service_app is not None and service_app.id != app_id:
-        text = (
-            f"The APP ID {app_id} (“{app.title}”) is not the application of the service token "
-            f"(APP ID {service_app.id}): one of the two is wrong."
-        )
-        return CredentialCheck("app_id", False, text)
-    return CredentialCheck("app_id", True, f"APP ID {app_id} is application “{app.title}”.")
+        return CredentialCheck("app_id", CheckVerdict.UNKNOWN_APP, number=app_id)
+    if service.ok and service.number != app_id:
+        return CredentialCheck("app_id", CheckVerdict.OTHER_APP, name=app.title, number=service.number)
+    return CredentialCheck("app_id", CheckVerdict.ACCEPTED, name=app.title, number=app_id)
 
 
-def _check_app_token(
-    config: GatewayConfig,
-    token: str,
-    http: httpx.Client,
-    retry: RetryPolicy | None,
-    limiter: RateLimiter,
-) -> CredentialCheck:
-    if not token.strip():
-        return CredentialCheck("app_token", False, "The application token is empty.")
-    client = SferumClient(config, token, http=http, limiter=limiter, retry=retry)
-    try:
-        owners = client.call(operations.users())
-    except SferumError as error:
-        return CredentialCheck("app_token", False, _failure_text("application token", error))
-    if len(owners) != 1:
-        text = "The application token belongs to no user; chats and calls need a user's token."
-        return CredentialCheck("app_token", False, text)
-    owner = owners[0]
-    return CredentialCheck(
-        "app_token", True, f"The application token acts as {owner.full_name or 'user'} (id {owner.id})."
-    )
+def _owner_verdict(found: list[SferumUser] | SferumError | None) -> CredentialCheck:
+    if found is None:
+        return CredentialCheck("app_token", CheckVerdict.EMPTY)
+    if isinstance(found, SferumError):
+        return _failed("app_token", found)
+    if len(found) != 1:
+        return CredentialCheck("app_token", CheckVerdict.NO_OWNER)
+    return CredentialCheck("app_token", CheckVerdict.ACCEPTED, name=found[0].full_name, number=found[0].id)

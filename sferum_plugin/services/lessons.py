@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 import attrs
@@ -20,15 +20,11 @@ from sqlalchemy.orm import Session
 from hookspecs.services import Host
 from hookspecs.types import LessonRef, PersonKind, Viewer
 from sferum_plugin.gateway.domain import StartedCall
-from sferum_plugin.gateway.errors import (
-    ApiError,
-    OutcomeUnknownError,
-    QuotaExceededError,
-    SferumError,
-)
+from sferum_plugin.gateway.errors import OutcomeUnknownError, SferumError
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import ACTIVE_LESSON_STATES, OnlineLesson, ProfileLink
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
+from sferum_plugin.services.explain import Retry, explain, reason_text
 from sferum_plugin.settings import SferumSettings
 
 __all__ = [
@@ -70,12 +66,21 @@ CallsFactory = Callable[[SferumSettings], CallsApi]
 
 
 class LessonRefused(Exception):
-    """An action on an online lesson that the rules do not allow; ``reason`` is shown to the user as is."""
+    """An action on an online lesson that the rules do not allow, or that Sferum failed.
 
-    def __init__(self, reason: str, *, status: int = 403) -> None:
+    ``reason`` is a Russian source string, translated where it is shown (:meth:`text`); ``until`` fills its
+    ``%(until)s`` (the end of Sferum's quota pause).
+    """
+
+    def __init__(self, reason: str, *, status: int = 403, until: datetime | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.until = until
+
+    def text(self, locale: str, timezone: tzinfo) -> str:
+        """The reason in ``locale``, a pause's end in ``timezone`` (the organisation's)."""
+        return reason_text(self.reason, locale, until=self.until, timezone=timezone)
 
 
 @attrs.frozen
@@ -216,13 +221,12 @@ def _view_for(
     return lesson_views(session, host, viewer, [lesson], settings)[lesson_id]
 
 
-def _reason(error: SferumError) -> str:
-    """The failure in words a teacher understands (never a token: errors are redacted by the gateway)."""
-    if isinstance(error, QuotaExceededError):
-        return "Сферум временно ограничил число запросов. Попробуйте через минуту."
-    if isinstance(error, ApiError):
-        return f"Сферум отказал: {error.error_msg} (код {error.code})."
-    return "Сферум не отвечает. Попробуйте ещё раз."
+def _refusal(error: SferumError, action: str) -> LessonRefused:
+    """Sferum's failure as the teacher reads it: what happened and what to do, in the page's language (VK's own
+    English text stays in the log).  Nothing repeats a click, so the words never promise a retry."""
+    logger.warning("%s failed: %s", action, error)
+    explanation = explain(error, retry=Retry.BY_PERSON)
+    return LessonRefused(explanation.message, status=502, until=explanation.until)
 
 
 def start_lesson(
@@ -268,8 +272,9 @@ def start_lesson(
             status=502,
         ) from None
     except SferumError as error:
-        _finish_claim(host, claim, state="failed", error=_reason(error))
-        raise LessonRefused(_reason(error), status=502) from error
+        refused = _refusal(error, f"calls.start for lesson {lesson_id}")
+        _finish_claim(host, claim, state="failed", error=refused.text("ru", host.clock.timezone))
+        raise refused from error
     with host.db.session() as session:
         online = session.get_one(OnlineLesson, claim)
         online.state = "active"
@@ -354,7 +359,7 @@ def _end(
         try:
             calls(settings).finish_call(call_id)  # False: Sferum had already finished it, which counts as ended
         except SferumError as error:
-            raise LessonRefused(_reason(error), status=502) from error
+            raise _refusal(error, f"calls.forceFinish of online lesson {online_id}") from error
     with host.db.session() as session:
         online = session.get_one(OnlineLesson, online_id)
         online.state = "ended"

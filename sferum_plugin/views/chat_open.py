@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from hookspecs.types import HttpRequest, HttpResponse, Page
 from sferum_plugin.gateway.errors import ChatNotFoundError, SferumError
-from sferum_plugin.i18n import gettext
+from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.numbers import parse_int
 from sferum_plugin.services import chat_links
-from sferum_plugin.services.sync.reasons import reason_of
+from sferum_plugin.services.explain import Retry, explain
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
 from sferum_plugin.views._routing import ModuleRoute
 
@@ -40,9 +40,10 @@ def open_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse
     except SferumError as error:
         logger.warning("invite link of chat row %s: %s", chat_pk, error)
         locale = locale_of(request)
-        message = gettext(locale, "Не удалось получить ссылку на чат от Сферума: {reason} Попробуйте позже.")
-        return message_page(request, "Чаты Сферум", message.format(reason=gettext(locale, reason_of(error))),
-                            status=502, back_url=back)  # fmt: skip
+        # A click: nothing repeats it, so the reason says what the person can do (never «будет повторена»).
+        reason = explain(error, retry=Retry.BY_PERSON).text(locale, host.clock.timezone)
+        message = gettext(locale, N_("Не удалось получить ссылку на чат от Сферума: %(reason)s")) % {"reason": reason}
+        return message_page(request, "Чаты Сферум", message, status=502, back_url=back)
     # The link is a capability: not to be cached, nor passed on as a referrer.
     return HttpResponse(
         status=302, headers={"Location": link, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

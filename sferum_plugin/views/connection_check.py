@@ -8,6 +8,7 @@ from hookspecs.types import HttpRequest, Page
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.rendering import render
+from sferum_plugin.services.explain import check_text
 from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
 from sferum_plugin.views._routing import ModuleRoute
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ROUTES", "check_connection"]
 
-LABELS = {"app_id": "APP ID", "service_token": "Сервисный токен", "app_token": "Токен приложения"}
+LABELS = {"app_id": "APP ID", "service_token": N_("Сервисный токен"), "app_token": N_("Токен приложения")}
 
 
 def check_connection(request: HttpRequest, sferum: SferumAccess) -> Page:
@@ -34,10 +35,11 @@ def check_connection(request: HttpRequest, sferum: SferumAccess) -> Page:
             back_url=back,
         )
     checks = sferum.check_credentials(settings)
+    timezone = request.host.clock.timezone
     body = render(
         "connection_check.html",
         locale,
-        checks=[(LABELS[check.credential], check) for check in checks],
+        checks=[(LABELS[check.credential], check, check_text(check, locale, timezone)) for check in checks],
         api_base_url=settings.api_base_url,
         back_url=back,
     )

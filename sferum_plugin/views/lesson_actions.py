@@ -10,7 +10,7 @@ from sferum_plugin.numbers import parse_int
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
 from sferum_plugin.services import lessons as lesson_service
 from sferum_plugin.services.lessons import LessonRefused
-from sferum_plugin.views._common import message_page, settings_of, viewer_of
+from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
 from sferum_plugin.views._routing import ModuleRoute
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def _refused(request: HttpRequest, refused: LessonRefused) -> Page:
     return message_page(
         request,
         N_("Онлайн-занятие"),
-        refused.reason,
+        refused.text(locale_of(request), request.host.clock.timezone),
         status=refused.status,
         back_url=request.host.urls.host_page("schedule"),
     )

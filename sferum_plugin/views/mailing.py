@@ -30,6 +30,10 @@ BODY_MAX = 20_000
 REFRESH_SECONDS = 3
 TITLE = N_("E-mail рассылка")
 NOT_FOUND = N_("Рассылка не найдена.")
+CHOICE_REFUSED = N_(
+    "Рассылка не создана: значение поля «%(field)s» нельзя применить к списку (%(reason)s). Ничего не сохранено и "
+    "не отправлено. Вернитесь к списку и выберите получателей заново."
+)
 
 DEFAULT_SUBJECT = N_("Создайте учебный профиль Сферум")
 DEFAULT_BODY = N_(
@@ -102,6 +106,13 @@ def _letter(request: HttpRequest, locale: str) -> _Letter:
     return _Letter(step=step, subject=subject, body=body, errors=_validate(subject, body) if step else [])
 
 
+def _refused_choice(request: HttpRequest, refused: mailing.ChoiceRefused, back: str) -> Page:
+    """400: the audience's choice cannot be applied exactly, so there is no mailing (nothing stored or sent)."""
+    locale = locale_of(request)
+    text = gettext(locale, CHOICE_REFUSED) % {"field": refused.field, "reason": gettext(locale, refused.reason)}
+    return message_page(request, TITLE, text, status=400, back_url=back)
+
+
 def new_mailing(request: HttpRequest) -> Page | HttpResponse:
     """The form: arrives from «Действия» (``ids``, ``filter.*``), posts back to preview and to confirm."""
     viewer, host, locale = viewer_of(request), request.host, locale_of(request)
@@ -114,16 +125,19 @@ def new_mailing(request: HttpRequest) -> Page | HttpResponse:
         return message_page(request, TITLE, explanation, status=404, back_url=back)
     link = host.urls.external(host.urls.for_route(MODULE_NAME, "online_lessons"))
     letter = _letter(request, locale)
-    if letter.step == "send" and not letter.errors:
-        mailing_id = mailing.confirm_mailing(
-            host, author=viewer, section=section, ids=ids, filters=filters, subject=letter.subject, body=letter.body,
-            link_url=link, locale=locale, now=host.clock.now(),
+    try:
+        if letter.step == "send" and not letter.errors:
+            mailing_id = mailing.confirm_mailing(
+                host, author=viewer, section=section, ids=ids, filters=filters, subject=letter.subject,
+                body=letter.body, link_url=link, locale=locale, now=host.clock.now(),
+            )  # fmt: skip
+            return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=mailing_id))
+        form = mailing.mailing_form(
+            host, section, ids, filters, subject=letter.subject, body=letter.body, link_url=link,
+            preview=letter.step == "preview" and not letter.errors,
         )  # fmt: skip
-        return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "mailing_view", mailing_id=mailing_id))
-    form = mailing.mailing_form(
-        host, section, ids, filters, subject=letter.subject, body=letter.body, link_url=link,
-        preview=letter.step == "preview" and not letter.errors,
-    )  # fmt: skip
+    except mailing.ChoiceRefused as refused:
+        return _refused_choice(request, refused, back)
     body_html = render(
         "mailing_new.html",
         locale,

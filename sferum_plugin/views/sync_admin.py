@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from hookspecs.types import HttpRequest, HttpResponse, Page
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.permissions import CHATS_MANAGE
 from sferum_plugin.rendering import render
+from sferum_plugin.services.explain import reason_text
 from sferum_plugin.services.sync.overview import sync_overview
 from sferum_plugin.services.sync.preview import preview_next_pass
 from sferum_plugin.services.sync.triggers import request_sync
@@ -25,6 +28,17 @@ STATE_LABELS = {
     "failed": N_("не создан"),
 }
 PASS_KIND_LABELS = {"queue": N_("по уведомлениям"), "full": N_("полная сверка")}
+PAUSED = N_("Синхронизация приостановлена до %(until)s.")
+
+
+def _pause_text(until: datetime | None, reason: str | None, locale: str, timezone: tzinfo) -> str | None:
+    """The banner of a quota pause in force: its reason names the time; an older reason without it gets it added."""
+    if until is None:
+        return None
+    if reason and "%(until)s" in reason:
+        return reason_text(reason, locale, until=until, timezone=timezone)
+    paused = reason_text(PAUSED, locale, until=until, timezone=timezone)
+    return f"{paused} {gettext(locale, reason)}" if reason else paused
 
 
 def sync_page(request: HttpRequest) -> Page:
@@ -39,9 +53,16 @@ def sync_page(request: HttpRequest) -> Page:
     if request.args.get("preview"):
         titles = {chat.pk: chat.title for chat in overview.chats}
         preview = preview_next_pass(host, app_id=settings.app_id, strict=settings.sync_strict, titles=titles)
+    timezone = host.clock.timezone
+
+    def reason(text: str) -> str:
+        """A stored reason in the page's language; a quota pause's ``%(until)s`` is the service's pause end."""
+        return reason_text(text, locale, until=overview.pause_end, timezone=timezone)
+
     body = render(
-        "sync_admin.html", locale, chats=overview.chats, passes=overview.passes, paused_until=overview.paused_until,
-        pause_reason=overview.pause_reason, preview=preview, kinds=KIND_LABELS, states=STATE_LABELS,
+        "sync_admin.html", locale, chats=overview.chats, passes=overview.passes, reason=reason,
+        pause=_pause_text(overview.paused_until, overview.pause_reason, locale, timezone),
+        unreachable_at=overview.unreachable_at, preview=preview, kinds=KIND_LABELS, states=STATE_LABELS,
         pass_kinds=PASS_KIND_LABELS, csrf_field=request.csrf_field, csrf_token=request.csrf_token,
         sync_url=host.urls.for_route(MODULE_NAME, "sync_now"),
         preview_url=host.urls.for_route(MODULE_NAME, "sync_admin") + "?preview=1",

@@ -7,7 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
-from sferum_plugin.gateway import CredentialCheck, GatewayConfig, RateLimiter, RetryPolicy, check_credentials
+from sferum_plugin.gateway import (
+    CheckVerdict,
+    CredentialCheck,
+    GatewayConfig,
+    RateLimiter,
+    RetryPolicy,
+    check_credentials,
+)
 from tests.gateway.fakes import FakeClock, FakeVkApi, ok, vk_error
 
 SERVICE = "service-token-SECRET-000111"
@@ -61,17 +68,15 @@ def test_good_credentials_pass_with_a_useful_message() -> None:
 
     assert [c.credential for c in checks] == ["app_id", "service_token", "app_token"]
     assert _verdicts(checks) == {"app_id": True, "service_token": True, "app_token": True}
-    assert "LMS Sferum" in checks[0].message
-    assert "Org Account (id 1)" in checks[2].message
+    assert (checks[0].name, checks[0].number) == ("LMS Sferum", 51)
+    assert (checks[2].name, checks[2].number) == ("Org Account", 1)
 
 
 def test_a_wrong_service_token_is_named_and_the_app_id_is_not_blamed() -> None:
     app_id, service, app_token = _check(service="wrong-service-token-0")
 
-    assert not service.ok
-    assert "service token was rejected" in service.message
-    assert not app_id.ok
-    assert "could not be checked" in app_id.message
+    assert service.verdict is CheckVerdict.REJECTED
+    assert app_id.verdict is CheckVerdict.NOT_CHECKED
     assert app_token.ok
 
 
@@ -79,8 +84,7 @@ def test_an_unknown_app_id_is_named() -> None:
     app_id, service, _ = _check(app_id=99)
 
     assert service.ok
-    assert not app_id.ok
-    assert "no application with APP ID 99" in app_id.message
+    assert (app_id.verdict, app_id.number) == (CheckVerdict.UNKNOWN_APP, 99)
 
 
 def test_an_app_id_that_is_not_the_service_tokens_application_is_named() -> None:
@@ -92,23 +96,22 @@ def test_an_app_id_that_is_not_the_service_tokens_application_is_named() -> None
     app_id, service, _ = _check(app_id=77, apps=two_apps)
 
     assert service.ok
-    assert not app_id.ok
-    assert "not the application of the service token" in app_id.message
+    assert (app_id.verdict, app_id.name, app_id.number) == (CheckVerdict.OTHER_APP, "Other", 51)
 
 
 @pytest.mark.parametrize(
     ("app_token", "expected"),
     [
-        ("wrong-app-token-00000", "application token was rejected"),
-        (SERVICE, "belongs to no user"),
-        ("   ", "application token is empty"),
+        ("wrong-app-token-00000", CheckVerdict.REJECTED),
+        (SERVICE, CheckVerdict.NO_OWNER),
+        ("   ", CheckVerdict.EMPTY),
     ],
 )
-def test_a_wrong_application_token_is_named(app_token: str, expected: str) -> None:
+def test_a_wrong_application_token_is_named(app_token: str, expected: CheckVerdict) -> None:
     *_, verdict = _check(app_token=app_token)
 
     assert not verdict.ok
-    assert expected in verdict.message
+    assert verdict.verdict is expected
 
 
 def test_an_unreachable_sferum_fails_every_check_without_raising() -> None:
@@ -117,6 +120,5 @@ def test_an_unreachable_sferum_fails_every_check_without_raising() -> None:
 
     checks = _check(apps=refused, users=refused)
 
-    assert _verdicts(checks) == {"app_id": False, "service_token": False, "app_token": False}
-    assert all("Could not check" in check.message for check in checks)
-    assert all(SERVICE not in c.message and APP_TOKEN not in c.message for c in checks)
+    assert [check.verdict for check in checks] == [CheckVerdict.NO_ANSWER] * 3
+    assert all(SERVICE not in repr(c) + str(c.error) and APP_TOKEN not in repr(c) + str(c.error) for c in checks)

@@ -234,3 +234,76 @@ def test_a_mailing_cancelled_before_the_job_expands_it_gets_no_recipients(
         assert mailing is not None
         assert (mailing.state, mailing.total) == ("cancelled", 0)
     assert smtp.handler.messages == []
+
+
+EMPLOYEES_NEW = "/m/sferum/mailings/new/employees"
+LETTER = {"step": "send", "subject": "Тема", "body": "Текст"}
+
+
+def _unit_id(app: Flask, title: str) -> int:
+    from lms_host.models import StructuralUnit
+
+    with Cabinet.of(app).db.session() as session:
+        return session.scalars(select(StructuralUnit.id).where(StructuralUnit.title == title)).one()
+
+
+def _no_mailing_and_no_mail(app: Flask, smtp: Any) -> None:
+    _send_job(app)  # had anything been stored, the job would send it now
+    with Cabinet.of(app).db.session() as session:
+        assert session.scalars(select(SferumMailing.id)).all() == []
+    assert smtp.handler.messages == []
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "value"),
+    [
+        (EMPLOYEES_NEW, "filter.unit", "-1"),
+        (EMPLOYEES_NEW, "filter.unit", "١"),  # an Arabic-Indic one: int() reads it, the list does not
+        (EMPLOYEES_NEW, "filter.unit", "999999"),  # no such unit
+        (EMPLOYEES_NEW, "filter.group", "1"),  # the students' filter: the employees list has none such
+        (EMPLOYEES_NEW, "filter.colour", "red"),  # a filter nobody here can apply
+        (EMPLOYEES_NEW, "filter.sferum_profile", "everyone"),
+        (EMPLOYEES_NEW, "filter.status", "retired"),
+        (NEW, "filter.group", "١٢"),
+        (NEW, "filter.q", "a\x00b"),  # PostgreSQL cannot even compare it
+    ],
+)
+def test_a_filter_that_cannot_be_applied_refuses_the_mailing_and_names_the_field(
+    app: Flask, employee: FlaskClient, smtp: Any, url: str, field: str, value: str
+) -> None:
+    grant_permission(app, "employee", MAILING_SEND)
+    listed = {"filter.q": "", "filter.status": "active"}
+    for step in ("", "preview", "send"):
+        response = post(employee, url, {**listed, **LETTER, "step": step, field: value})
+        assert response.status_code == 400, step
+        page = response.get_data(as_text=True)
+        assert field in page
+        assert "Всего:" not in page  # no count of people the filter did not choose
+    _no_mailing_and_no_mail(app, smtp)
+
+
+def test_a_selection_none_of_whose_ids_can_be_read_is_not_the_whole_list(
+    app: Flask, employee: FlaskClient, smtp: Any
+) -> None:
+    grant_permission(app, "employee", MAILING_SEND)
+    response = post(employee, EMPLOYEES_NEW, {"ids": ["١", "-2"], "filter.q": "", **LETTER})
+    assert response.status_code == 400
+    assert "ids" in response.get_data(as_text=True)
+    _no_mailing_and_no_mail(app, smtp)
+
+
+def test_a_unit_filter_that_exists_narrows_the_mailing_to_the_unit(
+    app: Flask, employee: FlaskClient, smtp: Any
+) -> None:
+    grant_permission(app, "employee", MAILING_SEND)
+    unit = str(_unit_id(app, "Учебный отдел"))
+    listed = {"filter.q": "", "filter.unit": unit, "filter.status": ""}
+    assert "Всего: 1" in post(employee, EMPLOYEES_NEW, listed).get_data(as_text=True)
+    sent = post(employee, EMPLOYEES_NEW, {**listed, **LETTER})
+    assert sent.status_code == 303
+    _send_job(app)
+    assert [recipients for recipients, _ in smtp.handler.messages] == [("sidorova@example.edu",)]
+    with Cabinet.of(app).db.session() as session:
+        mailing = session.get(SferumMailing, _mailing_id(sent))
+        assert mailing is not None
+        assert f"unit={unit}" in mailing.audience

@@ -89,3 +89,23 @@ def test_recipients_are_stored_with_one_executemany_whatever_the_audience(engine
             ).all()
         )
     assert count == 2000
+
+
+def test_a_stored_choice_that_cannot_be_applied_any_more_is_sent_to_nobody(engine: Engine, smtp: Any) -> None:
+    from hookspecs.types import JobContext
+    from sferum_plugin.models import SferumMailing
+    from sferum_plugin.services.mailing import create_pending_mailing, run_mailings
+    from tests.mailing.conftest import policy
+
+    host = make_host(engine, smtp.port, students(3))
+    host.directory.group_titles[1] = "ИВТ-21"
+    now = host.clock.now()
+    # Stored before choices were checked, or the group was deleted since: the job must not widen it to everyone.
+    mailing_id = create_pending_mailing(host, author=AUTHOR, section="students", selected_ids=[],
+                                        filters={"group": "-1"}, draft=DRAFT, now=now)  # fmt: skip
+    run_mailings(JobContext(host=host, now=now), policy())
+    with host.db.session() as session:
+        mailing = session.get(SferumMailing, mailing_id)
+        assert mailing is not None
+        assert (mailing.state, mailing.total, mailing.sent) == ("finished", 0, 0)
+    assert smtp.handler.messages == []

@@ -201,6 +201,28 @@ def test_open_in_sferum_says_when_sferum_cannot_be_asked(configured: FakeHost, s
     assert row.invite_link is None
 
 
+@pytest.mark.parametrize(
+    ("code", "advice", "english"),
+    [
+        (10, "Попробуйте ещё раз через несколько минут", "try again in a few minutes"),
+        (6, "Попробуйте ещё раз через минуту", "try again in a minute"),
+    ],
+)
+def test_open_in_sferum_tells_the_reader_what_to_do_and_promises_no_retry(
+    configured: FakeHost, sandbox: Sandbox, code: int, advice: str, english: str
+) -> None:
+    pk = _group_chat(configured)
+    sandbox.faults.inject("messages.getInviteLink", times=20, error_code=code)
+    page = _open(configured, STUDENT, pk)
+    assert isinstance(page, Page)
+    assert advice in page.body_html
+    assert "будет повторена" not in page.body_html  # a click is not repeated by anything
+    in_english = _open(configured, attrs.evolve(STUDENT, locale="en"), pk)
+    assert isinstance(in_english, Page)
+    assert english in in_english.body_html
+    assert "will be retried" not in in_english.body_html
+
+
 def test_teacher_cannot_create_a_chat_for_a_group_they_do_not_teach(configured: FakeHost, sandbox: Sandbox) -> None:
     page = new_chat(_request(configured, TEACHER, "POST", form={"kind": "group", "group_id": "18",
                                                                           "title": "Чужая"}))  # fmt: skip

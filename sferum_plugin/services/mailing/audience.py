@@ -3,6 +3,11 @@
 The host's «Действия» POST carries the selected ``ids`` and the list's filter as ``filter.<name>``.  With a
 selection the audience is exactly those people; without one it is everyone the list shows for the filter (every
 page), the module's own profile filter applied.  Each step is one bulk call, whatever the audience's size.
+
+An audience is never wider than the list that was shown: :func:`check_choice` refuses a choice the module cannot
+apply exactly — a filter it does not know (the host's ``list_people`` ignores unknown names, which would drop the
+filter and mean everyone), a value the list cannot hold (a unit or group that is not there, a non-ASCII id, a status
+or profile choice that does not exist), or ticked ids none of which can be read.
 """
 
 from __future__ import annotations
@@ -12,18 +17,21 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from hookspecs.services import Host
-from hookspecs.types import DirectoryFilter, Person, PersonKind
+from hookspecs.types import DirectoryFilter, Person, PersonKind, PersonStatus
 from sferum_plugin import MODULE_NAME
-from sferum_plugin.i18n import gettext
+from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.numbers import parse_int
 from sferum_plugin.services.profiles import links_by_user
 
 __all__ = [
+    "HOST_FILTERS",
     "PROFILE_FILTER",
     "PROFILE_LINKED",
     "PROFILE_MISSING",
     "SECTIONS",
     "Audience",
+    "ChoiceRefused",
+    "check_choice",
     "describe",
     "describe_choice",
     "filter_by_profile",
@@ -37,6 +45,22 @@ PROFILE_LINKED = "linked"
 
 SECTIONS: Mapping[str, PersonKind] = {"students": PersonKind.STUDENT, "employees": PersonKind.EMPLOYEE}
 """The host lists a mailing can be made from, and the register each shows."""
+
+HOST_FILTERS: Mapping[str, tuple[str, ...]] = {
+    "students": ("q", "status", "group"),
+    "employees": ("q", "status", "unit"),
+}
+"""The host lists' own filters (``Directory.list_people``): search text, status, and the group or unit id."""
+
+
+class ChoiceRefused(ValueError):
+    """The audience's choice cannot be applied exactly; ``field`` names the form field, ``reason`` is a Russian
+    source string (translated where it is shown)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 @attrs.frozen
@@ -88,11 +112,49 @@ def _ids(values: Iterable[str]) -> list[int]:
     return [n for n in map(parse_int, values) if n is not None]
 
 
+def _filter_problem(host: Host, section: str, name: str, value: str) -> str | None:
+    """Why ``filter.<name>=value`` cannot be applied to the ``section`` list, or ``None`` when it can."""
+    if name not in (*HOST_FILTERS[section], PROFILE_FILTER):
+        return N_("список не знает такого фильтра")
+    if name == "q":
+        return N_("текст поиска содержит недопустимый символ") if "\x00" in value else None
+    if not value:
+        return None  # the empty choice: not filtered
+    if name == "status":
+        return None if value in {status.value for status in PersonStatus} else N_("такого статуса нет")
+    if name == PROFILE_FILTER:
+        return None if value in (PROFILE_MISSING, PROFILE_LINKED) else N_("такого значения фильтра нет")
+    number = parse_int(value)
+    if name == "group":
+        return None if number is not None and number in host.directory.groups([number]) else N_("такой группы нет")
+    return None if number is not None and number in host.directory.units([number]) else N_("такого подразделения нет")
+
+
+def check_choice(host: Host, section: str, ids: Iterable[str], filters: Mapping[str, str]) -> None:
+    """Refuse a choice of audience that cannot be applied exactly (see the module's docstring).
+
+    :raises ChoiceRefused: naming the first field at fault (``filter.<name>`` or ``ids``).
+    """
+    given = [value for value in ids if value.strip()]
+    if given and not _ids(given):
+        raise ChoiceRefused("ids", N_("отмеченные люди переданы в неверном виде"))
+    if section not in SECTIONS:
+        return
+    for name, value in sorted(filters.items()):
+        reason = _filter_problem(host, section, name, value)
+        if reason is not None:
+            raise ChoiceRefused(f"filter.{name}", reason)
+
+
 def resolve_audience(host: Host, section: str, ids: Iterable[str], filters: Mapping[str, str]) -> Audience | None:
-    """The audience of a mailing from a «Действия» POST; ``None`` for a section that has no people."""
+    """The audience of a mailing from a «Действия» POST; ``None`` for a section that has no people.
+
+    :raises ChoiceRefused: the choice cannot be applied exactly (:func:`check_choice`).
+    """
     kind = SECTIONS.get(section)
     if kind is None:
         return None
+    check_choice(host, section, ids, filters)
     selected = _ids(ids)
     if selected:
         found = host.directory.people(kind, selected)
@@ -102,9 +164,9 @@ def resolve_audience(host: Host, section: str, ids: Iterable[str], filters: Mapp
     profile = filters.get(PROFILE_FILTER, "")
     if profile:
         passing = filter_by_profile(host, profile, listed)
-        if passing is not None:
-            keep = set(passing)
-            listed = [person for person in listed if person.id in keep]
+        assert passing is not None, "check_choice let only the profile filter's own values through"
+        keep = set(passing)
+        listed = [person for person in listed if person.id in keep]
     return Audience(section=section, people=tuple(listed), selected=False, filters=dict(filters))
 
 

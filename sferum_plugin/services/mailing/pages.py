@@ -15,7 +15,7 @@ from hookspecs.services import Host
 from hookspecs.types import Viewer
 from sferum_plugin.models import SferumMailing
 from sferum_plugin.numbers import parse_int
-from sferum_plugin.services.mailing.audience import describe_choice, resolve_audience
+from sferum_plugin.services.mailing.audience import check_choice, describe_choice, resolve_audience
 from sferum_plugin.services.mailing.compose import header_text, substitute
 from sferum_plugin.services.mailing.store import (
     MailingDraft,
@@ -91,6 +91,8 @@ def mailing_form(
 
     The preview is addressed to the first person who will be sent the message, or to the first person at all
     when nobody will (so the text can still be checked); there is none for an empty audience.
+
+    :raises ChoiceRefused: a filter or the selection cannot be applied exactly.
     """
     audience = resolve_audience(host, section, ids, filters)
     assert audience is not None, "the section is one of SECTIONS"
@@ -133,7 +135,10 @@ def confirm_mailing(
     """Store the confirmed mailing for the ``sferum.mailing`` job; returns its id.
 
     Only the choice of audience is stored: the job expands it, so this request does not grow with it.
+
+    :raises ChoiceRefused: a filter or the selection cannot be applied exactly; nothing is stored.
     """
+    check_choice(host, section, ids, filters)
     selected = [n for n in map(parse_int, ids) if n is not None]
     draft = MailingDraft(
         subject=subject,

@@ -9,6 +9,7 @@ change) and then sends (:mod:`.sender`).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
@@ -21,7 +22,7 @@ from hookspecs.services import Host
 from hookspecs.types import Person, Viewer
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumMailing, SferumMailingRecipient
-from sferum_plugin.services.mailing.audience import Audience, resolve_audience
+from sferum_plugin.services.mailing.audience import Audience, ChoiceRefused, resolve_audience
 from sferum_plugin.services.mailing.compose import address_problem
 
 __all__ = [
@@ -48,6 +49,8 @@ DUPLICATE_REASON = N_("тот же адрес уже есть в рассылк�
 CANCELLED_REASON = N_("рассылка отменена")
 
 Control = Literal["pause", "resume", "cancel"]
+
+logger = logging.getLogger(__name__)
 
 RECIPIENTS: Table = SferumMailingRecipient.__table__  # type: ignore[assignment]
 
@@ -167,7 +170,12 @@ def prepare_mailing(host: Host, mailing_id: int, *, now: datetime) -> bool:
             return False
         spec = json.loads(row.audience_spec or "{}")
         section = row.section
-    audience = resolve_audience(host, section, [str(i) for i in spec.get("ids", [])], spec.get("filters", {}))
+    try:
+        audience = resolve_audience(host, section, [str(i) for i in spec.get("ids", [])], spec.get("filters", {}))
+    except ChoiceRefused as refused:
+        # Stored before the choice was checked, or the unit or group is gone since: never fall back to everyone.
+        logger.warning("mailing %s: its audience cannot be applied (%s); nothing is sent", mailing_id, refused)
+        audience = None
     plan = recipient_plan(audience.people if audience is not None else ())
     skipped = sum(1 for _, reason in plan if reason is not None)
     total = len(plan)

@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 from sferum_plugin.gateway.batch import BatchOutcome
 from sferum_plugin.gateway.domain import ChatInfo, CreatedChat, SferumUser
 from sferum_plugin.gateway.operations import Operation
+from sferum_plugin.gateway.tally import FailureTally
 
 __all__ = ["ChatsApi"]
 
@@ -16,6 +17,11 @@ T = TypeVar("T")
 
 class ChatsApi(Protocol):
     """Chats on behalf of the organisation account (the application token)."""
+
+    @property
+    def failures(self) -> FailureTally:
+        """Failed attempts by kind, retries included (a pass records its share in the history)."""
+        ...
 
     def execute_batch(self, batch: Sequence[Operation[T]]) -> list[BatchOutcome[T]]:
         """Run idempotent operations, 25 per ``execute`` request."""

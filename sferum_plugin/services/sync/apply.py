@@ -29,6 +29,7 @@ from sferum_plugin.services.sync.plan import Plan
 from sferum_plugin.services.sync.queue import pause_service
 from sferum_plugin.services.sync.reasons import (
     MAX_ATTEMPTS,
+    Retry,
     Verdict,
     backoff,
     reason_of,
@@ -208,6 +209,8 @@ def _note_outcome(
             outcomes.unsure.add(chat_pk)
         given_up = attempts >= MAX_ATTEMPTS
         row.update(state="failed" if given_up else "pending", next_attempt_at=now + backoff(attempts))
+        if given_up:
+            row["last_error"] = reason_of(error, retry=Retry.GIVEN_UP)  # no «будет повторена» for the last one
         result.failed += given_up
 
 

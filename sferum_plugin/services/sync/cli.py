@@ -96,6 +96,11 @@ def _describe(report: PassReport) -> str:
     )
     if report.workers > 1:
         line += f" workers={report.workers}"
+    failures = report.failures
+    if failures.connection or failures.rate_limited or failures.quota:
+        line += f" connection_errors={failures.connection} rate_limited={failures.rate_limited} quota={failures.quota}"
+    if report.unreachable:
+        line += " unreachable"
     if report.paused_until is not None:
         line += f" paused_until={report.paused_until.isoformat()}"
     if report.note:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 import attrs
 from sqlalchemy import func, select
@@ -49,12 +50,19 @@ class ChatOverview:
 
 @attrs.frozen
 class SyncOverview:
-    """The whole page."""
+    """The whole page.
+
+    :param paused_until: the end of the quota pause in force (``None`` when there is none, or it is over).
+    :param pause_end: the end of the latest pause, over or not: stored reasons name it (``%(until)s``).
+    :param unreachable_at: when the latest pass ran, if its last attempt got no reply from Sferum (the banner).
+    """
 
     chats: tuple[ChatOverview, ...]
-    paused_until: object
+    paused_until: datetime | None
     pause_reason: str | None
     passes: tuple[SferumSyncPass, ...]
+    pause_end: datetime | None = None
+    unreachable_at: datetime | None = None
 
 
 def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview:
@@ -78,7 +86,7 @@ def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview
         plan = make_plan(session, host.directory, app_id=app_id, chat_pks=pks, org_user_id=service.org_user_id,
                          strict=False, now=host.clock.now())  # fmt: skip
         passes = session.scalars(select(SferumSyncPass).order_by(SferumSyncPass.id.desc()).limit(history)).all()
-        for row in (*chats, *passes):
+        for row in (*chats, *passes, *ops):  # read after the session closes, whatever the host's expiry rule
             session.expunge(row)
         paused_until, pause_reason = service.paused_until, service.pause_reason
     pending: Counter[int] = Counter(op.chat_pk for op in ops if op.state != "failed")
@@ -103,7 +111,15 @@ def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview
                 problems=tuple(problems[chat.id]),
             )
         )
-    return SyncOverview(chats=tuple(rows), paused_until=paused_until, pause_reason=pause_reason, passes=tuple(passes))
+    latest = passes[0] if passes else None
+    return SyncOverview(
+        chats=tuple(rows),
+        paused_until=paused_until if paused_until is not None and paused_until > host.clock.now() else None,
+        pause_reason=pause_reason,
+        passes=tuple(passes),
+        pause_end=paused_until,
+        unreachable_at=latest.started_at if latest is not None and latest.unreachable else None,
+    )
 
 
 def _problems_by_chat(ops: Iterable[SferumSyncOperation]) -> defaultdict[int, list[FailedOperation]]:

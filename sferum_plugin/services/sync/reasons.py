@@ -6,20 +6,14 @@ import enum
 from datetime import timedelta
 
 from sferum_plugin.gateway.errors import (
-    AccessDeniedError,
-    AuthError,
-    ChatAccessDeniedError,
     ChatNotFoundError,
-    ContactNotFoundError,
-    InvalidUserIdError,
-    NotChatAdminError,
     PermanentApiError,
     QuotaExceededError,
     SferumError,
 )
-from sferum_plugin.i18n import N_
+from sferum_plugin.services.explain import Retry, explain
 
-__all__ = ["MAX_ATTEMPTS", "Verdict", "backoff", "reason_of", "verdict_of"]
+__all__ = ["MAX_ATTEMPTS", "Retry", "Verdict", "backoff", "reason_of", "verdict_of"]
 
 MAX_ATTEMPTS = 8
 """Transient failures of one operation before it is given up as failed (about two hours of backoff)."""
@@ -50,22 +44,8 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def reason_of(error: SferumError) -> str:
-    """The reason, as a Russian source string marked for translation (translated where it is shown)."""
-    if isinstance(error, QuotaExceededError):
-        return N_("Превышен лимит запросов Сферума: синхронизация приостановлена до указанного времени.")
-    if isinstance(error, ChatNotFoundError):
-        return N_("Чат удалён в Сферуме.")
-    if isinstance(error, ContactNotFoundError | InvalidUserIdError):
-        return N_("Пользователь не найден в Сферуме: профиль удалён или недоступен.")
-    if isinstance(error, NotChatAdminError):
-        return N_("Учётная запись организации не является администратором чата.")
-    if isinstance(error, ChatAccessDeniedError):
-        return N_("Учётная запись организации не состоит в чате.")
-    if isinstance(error, AuthError):
-        return N_("Сферум не принял токен приложения: проверьте настройки модуля.")
-    if isinstance(error, AccessDeniedError):
-        return N_("Сферум запретил действие: настройки приватности пользователя или недостаточно прав.")
-    if isinstance(error, PermanentApiError):
-        return N_("Сферум отказал в операции.")
-    return N_("Временная ошибка связи со Сферумом: операция будет повторена.")
+def reason_of(error: SferumError, *, retry: Retry = Retry.AUTOMATIC) -> str:
+    """The reason to store and show for ``error`` (a Russian source string, translated where it is shown; a quota
+    pause's ``%(until)s`` is filled from the service's ``paused_until`` there).  The worker repeats transient
+    failures, so by default the reason says so; ``Retry.GIVEN_UP`` once it has stopped (see :mod:`.explain`)."""
+    return explain(error, retry=retry).message

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hookspecs.services import Database, Directory
 from sferum_plugin.gateway.errors import SferumError
+from sferum_plugin.gateway.tally import FailureCounts
 from sferum_plugin.models import (
     ProfileEvent,
     SferumChat,
@@ -91,6 +92,13 @@ class PassReport:
     note: str | None = None
     workers: int = 1
     """Live workers sharing the request rate during the pass (set by the job runner)."""
+    failures: FailureCounts = attrs.field(factory=FailureCounts)
+    """The pass's failed attempts by kind, retries included (the client's tally over the pass)."""
+
+    @property
+    def unreachable(self) -> bool:
+        """The pass's last attempt got no reply from Sferum."""
+        return self.failures.reached is False
 
 
 @attrs.frozen
@@ -128,6 +136,7 @@ def run_pass(
         _preview(db, directory, scope, app_id=app_id, now=now, options=options, report=report)
         return report
     assert api is not None, "a pass that is not a dry run needs Sferum"
+    before = api.failures.snapshot()
     try:
         if scope.pks:
             try:
@@ -137,7 +146,11 @@ def run_pass(
                 # A read the pass depends on failed (users.get, say): leave the requests queued, try next time.
                 logger.warning("sync pass (%s) stopped: %s", kind, error)
                 report.note = reason_of(error)
+                report.failures = api.failures.snapshot().since(before)
+                with db.session() as session:
+                    session.add(_history_row(report, scope, now))  # what it met, though it answered nothing
                 return report
+        report.failures = api.failures.snapshot().since(before)
         _finish(db, scope, options=options, now=now, report=report)
     finally:
         # Even a pass that stopped half-way lets its chats go, so the next one need not wait for the lease to lapse.
@@ -213,11 +226,17 @@ def _finish(db: Database, scope: _Scope, *, options: PassOptions, now: datetime,
             session.execute(update(SferumChat).where(SferumChat.id.in_(scope.pks)).values(last_synced_at=now))
         if options.full or scope.pks or scope.taken or scope.events:
             # The queue job runs every few seconds; an idle run is not history worth a row.
-            session.add(
-                SferumSyncPass(kind=report.kind, started_at=now, finished_at=now, chats=len(scope.pks),
-                               added=report.added, removed=report.removed, failed=report.failed,
-                               created=report.created, requests=report.requests)
-            )  # fmt: skip
+            session.add(_history_row(report, scope, now))
+
+
+def _history_row(report: PassReport, scope: _Scope, now: datetime) -> SferumSyncPass:
+    """The pass's row of the history: what it did, and the failed attempts it met on the way."""
+    return SferumSyncPass(
+        kind=report.kind, started_at=now, finished_at=now, chats=len(scope.pks), added=report.added,
+        removed=report.removed, failed=report.failed, created=report.created, requests=report.requests,
+        note=report.note[:500] if report.note else None, connection_errors=report.failures.connection,
+        rate_limited=report.failures.rate_limited, quota_errors=report.failures.quota, unreachable=report.unreachable,
+    )  # fmt: skip
 
 
 def _work(
