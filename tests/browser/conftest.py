@@ -166,15 +166,16 @@ def configure_sferum(app, sandbox_url: str) -> None:  # type: ignore[no-untyped-
     from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
 
     runner = app.test_cli_runner()
+    # Secrets are not accepted as arguments: they come from SFERUM_<KEY> variables with --from-env.
+    secrets = {"SFERUM_SERVICE_TOKEN": DEFAULT_SERVICE_TOKEN, "SFERUM_APP_TOKEN": DEFAULT_APP_TOKEN}
     for args in (
         ["modules", "install", "sferum"],
         [
-            "modules", "configure", "sferum", f"app_id={DEFAULT_APP_ID}", f"service_token={DEFAULT_SERVICE_TOKEN}",
-            f"app_token={DEFAULT_APP_TOKEN}", f"api_base_url={sandbox_url}", f"id_base_url={sandbox_url}",
-            f"web_url={sandbox_url}/_sandbox/",
+            "modules", "configure", "sferum", "--from-env", "SFERUM_", f"app_id={DEFAULT_APP_ID}",
+            f"api_base_url={sandbox_url}", f"id_base_url={sandbox_url}", f"web_url={sandbox_url}/_sandbox/",
         ],
     ):  # fmt: skip
-        result = runner.invoke(args=args)
+        result = runner.invoke(args=args, env=secrets)
         assert result.exit_code == 0, result.output
 
 

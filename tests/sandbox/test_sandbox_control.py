@@ -160,9 +160,9 @@ def test_same_service_and_app_token_is_refused():
 
 
 def test_cli_serves_until_interrupted():
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SFERUM_SANDBOX_APP_TOKEN": "app-t-from-the-environment"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "sferum_sandbox", "vk", "--port", "0", "--app-id", "777", "--app-token", "app-t"],
+        [sys.executable, "-m", "sferum_sandbox", "vk", "--port", "0", "--app-id", "777"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -174,9 +174,11 @@ def test_cli_serves_until_interrupted():
         url = first.split()[4]
         lines = [process.stdout.readline() for _ in range(6)]
         assert any("APP ID:            777" in line for line in lines)
-        assert any("app-t" in line for line in lines)
+        assert any("Application token: $SFERUM_SANDBOX_APP_TOKEN" in line for line in lines)
         with httpx.Client(base_url=url, verify=False) as client:
-            body = client.post("/method/apps.get", data={"access_token": "app-t", "v": "5.199"}).json()
+            body = client.post(
+                "/method/apps.get", data={"access_token": "app-t-from-the-environment", "v": "5.199"}
+            ).json()
         assert body["response"]["items"][0]["id"] == 777
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=10)

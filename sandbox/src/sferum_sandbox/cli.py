@@ -1,7 +1,8 @@
 """The ``sferum-sandbox`` command: run a local emulator of one of Sferum's platforms until Ctrl-C.
 
-``sferum-sandbox vk [--host H] [--port P] [--app-id ID] [--service-token T] [--app-token T] [--seed N]
-[--state FILE] [--rate-limit R]`` runs Sferum in VK Messenger (VK API and VK ID).
+``sferum-sandbox vk [--host H] [--port P] [--app-id ID] [--service-token-file FILE] [--app-token-file FILE]
+[--seed N] [--state FILE] [--rate-limit R]`` runs Sferum in VK Messenger (VK API and VK ID); its tokens come from
+those files or ``SFERUM_SANDBOX_SERVICE_TOKEN``/``SFERUM_SANDBOX_APP_TOKEN``, never from the command line.
 
 Each platform is one subcommand, served by a CLI module that satisfies :class:`PlatformCli`; adding a platform
 (say ``max``) is one more entry in :data:`PLATFORMS`.
