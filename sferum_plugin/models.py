@@ -315,7 +315,11 @@ class SferumSyncPass(Base):
 
 
 class SferumSyncService(Base):
-    """The service's own row per organisation: the org account's Sferum id, and a quota pause."""
+    """The service's own row per organisation: the org account's Sferum id, and a quota pause.
+
+    ``flood_strikes`` counts the flood-control pauses (error 9) in a row: each one pauses longer than the one before
+    (:func:`~sferum_plugin.gateway.retry.quota_pause`); a pass that reaches Sferum without a quota error resets it.
+    """
 
     __tablename__ = "sferum_sync_service"
 
@@ -323,6 +327,7 @@ class SferumSyncService(Base):
     org_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     pause_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    flood_strikes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SferumSyncWorker(Base):

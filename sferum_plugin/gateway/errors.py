@@ -220,6 +220,8 @@ class QuotaExceededError(ApiError):
 
     :param retry_after: seconds to wait from the moment of the error.
     :param resume_at: the earliest time (UTC) to resume.
+    :param strike: which quota error of this code in a row it is (1: the first); flood control that comes back
+        at once pauses longer each time (:func:`~sferum_plugin.gateway.retry.quota_pause`).
     """
 
     def __init__(
@@ -229,12 +231,14 @@ class QuotaExceededError(ApiError):
         *,
         retry_after: float,
         resume_at: datetime,
+        strike: int = 1,
         method: str | None = None,
         request_params: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(code, error_msg, method=method, request_params=request_params)
         self.retry_after = retry_after
         self.resume_at = resume_at
+        self.strike = strike
 
 
 class PermanentApiError(ApiError):

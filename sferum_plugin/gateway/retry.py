@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -47,7 +47,15 @@ from sferum_plugin.gateway.errors import (
 )
 from sferum_plugin.gateway.redact import install_redaction
 
-__all__ = ["DEFAULT_QUOTA_PAUSES", "CappedExponentialBackoff", "RetryPolicy", "is_transient"]
+__all__ = [
+    "DEFAULT_QUOTA_PAUSES",
+    "FLOOD_PAUSES",
+    "CappedExponentialBackoff",
+    "RetryPolicy",
+    "escalate",
+    "is_transient",
+    "quota_pause",
+]
 
 logger = logging.getLogger(__name__)
 # Defence in depth: whatever this module logs is masked before any handler sees it.
@@ -55,9 +63,43 @@ install_redaction(logger)
 
 T = TypeVar("T")
 
-DEFAULT_QUOTA_PAUSES: Mapping[int, float] = {VkErrorCode.FLOOD: 600.0, VkErrorCode.RATE_LIMIT: 3600.0}
-"""Seconds to pause after a quota error.  Assumption: VK sends no resume time with 9 or 29; flood control is
-short-lived, method quotas are counted per hour or day (dev.vk.com "API limits")."""
+FLOOD_PAUSES: tuple[float, ...] = (600.0, 1800.0, 7200.0, 21600.0)
+"""Seconds to pause after flood control (9): 10 min, and when it comes back at once 30 min, 2 h, then 6 h at most.
+Flood control is usually short, but it can last hours: pausing 10 min again and again would only meet it again."""
+
+DEFAULT_QUOTA_PAUSES: Mapping[int, Sequence[float]] = {
+    VkErrorCode.FLOOD: FLOOD_PAUSES,
+    VkErrorCode.RATE_LIMIT: (3600.0,),
+}
+"""Seconds to pause after the 1st, 2nd, ... quota error of a code in a row; the last one repeats (the cap).
+Assumption: VK sends no resume time with 9 or 29; method quotas (29) are counted per hour or day
+(dev.vk.com "API limits"), so waiting an hour is enough each time."""
+
+
+def quota_pause(code: int, strike: int = 1, pauses: Mapping[int, Sequence[float]] = DEFAULT_QUOTA_PAUSES) -> float:
+    """Seconds to pause after the ``strike``-th quota error ``code`` in a row (an unknown code: the longest pause)."""
+    ladder = pauses.get(code) or (max((p for steps in pauses.values() for p in steps), default=3600.0),)
+    return ladder[min(max(strike, 1), len(ladder)) - 1]
+
+
+def escalate(
+    error: QuotaExceededError, strike: int, pauses: Mapping[int, Sequence[float]] = DEFAULT_QUOTA_PAUSES
+) -> QuotaExceededError:
+    """The same error as the ``strike``-th in a row: its pause, and so ``resume_at``, taken up the ladder.
+
+    The gateway sees one request at a time; whoever keeps the count across passes (the sync, with its pause) calls
+    this.
+    """
+    pause = quota_pause(error.code, strike, pauses)
+    return type(error)(
+        error.code,
+        error.error_msg,
+        retry_after=pause,
+        resume_at=error.resume_at + timedelta(seconds=pause - error.retry_after),
+        strike=strike,
+        method=error.method,
+        request_params=error.request_params,
+    )
 
 
 def is_transient(error: BaseException) -> bool:
@@ -95,14 +137,14 @@ class RetryPolicy:
     :param wait: a tenacity wait strategy (``tenacity.wait_none()`` in tests).
     :param sleep: how to wait (a recorder in tests).
     :param clock: the current time, for ``QuotaExceededError.resume_at``.
-    :param quota_pauses: seconds to pause per quota error code.
+    :param quota_pauses: seconds to pause per quota error code, for the 1st, 2nd, ... in a row.
     """
 
     max_attempts: int = 4
     wait: WaitBaseT = attrs.field(factory=CappedExponentialBackoff)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = _utc_now
-    quota_pauses: Mapping[int, float] = DEFAULT_QUOTA_PAUSES
+    quota_pauses: Mapping[int, Sequence[float]] = DEFAULT_QUOTA_PAUSES
 
     @classmethod
     def from_config(cls, config: GatewayConfig) -> RetryPolicy:
@@ -143,8 +185,9 @@ class RetryPolicy:
     def quota_error(
         self, code: int, error_msg: str, *, method: str, request_params: Mapping[str, object]
     ) -> QuotaExceededError:
-        """Build the error for quota code ``code`` (9 or 29), with when to resume."""
-        pause = self.quota_pauses.get(code, max(self.quota_pauses.values(), default=3600.0))
+        """Build the error for quota code ``code`` (9 or 29), with when to resume; it counts as the first in a row
+        (:func:`escalate` takes it further)."""
+        pause = quota_pause(code, 1, self.quota_pauses)
         return QuotaExceededError(
             code,
             error_msg,

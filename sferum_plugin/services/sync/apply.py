@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import attrs
 from sqlalchemy import bindparam, delete, insert, update
@@ -173,9 +173,7 @@ def _record(
     result.removed += len(outcomes.removed)
     _mark_chats(session, unsure=outcomes.unsure, vanished=outcomes.vanished)
     if result.quota is not None:
-        # The pause is measured on our own clock (retry_after), so a skewed clock cannot shorten or stretch it.
-        result.resume_at = now + timedelta(seconds=result.quota.retry_after)
-        pause_service(session, app_id, result.resume_at, reason_of(result.quota))
+        result.resume_at = pause_service(session, app_id, result.quota, now=now, reason=reason_of(result.quota))
 
 
 def _note_outcome(

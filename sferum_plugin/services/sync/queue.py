@@ -10,17 +10,21 @@ A lease that runs out (a crashed worker) frees the chat for the next worker, whi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sferum_plugin.gateway.codes import VkErrorCode
+from sferum_plugin.gateway.errors import QuotaExceededError
+from sferum_plugin.gateway.retry import escalate
 from sferum_plugin.models import SferumChat, SferumSyncRequest, SferumSyncService
 
 __all__ = [
     "CLAIMABLE_STATES",
     "claim_chats",
+    "end_flood_strikes",
     "enqueue",
     "finish_requests",
     "pause_service",
@@ -118,9 +122,25 @@ def service_row(session: Session, app_id: int) -> SferumSyncService:
     return row
 
 
-def pause_service(session: Session, app_id: int, until: datetime, reason: str) -> None:
-    """Stop every sync of the organisation until ``until`` (a quota error: 9 or 29)."""
+def pause_service(session: Session, app_id: int, quota: QuotaExceededError, *, now: datetime, reason: str) -> datetime:
+    """Stop every sync of the organisation after a quota error (9 or 29); return until when.
+
+    Flood control can last hours, so when it comes back at once each pause is longer than the one before
+    (:func:`~sferum_plugin.gateway.retry.quota_pause`: 10 min, 30 min, 2 h, then 6 h).  The number in a row is kept
+    with the pause, since every pass is a job of its own; :func:`end_flood_strikes` starts it again.  The pause is
+    measured on our own clock (``now`` plus the error's pause), so a skewed clock cannot shorten or stretch it.
+    """
     row = service_row(session, app_id)
+    if quota.code == VkErrorCode.FLOOD:
+        row.flood_strikes = (row.flood_strikes or 0) + 1
+        quota = escalate(quota, row.flood_strikes)
+    until = now + timedelta(seconds=quota.retry_after)
     if row.paused_until is None or row.paused_until < until:
         row.paused_until = until
         row.pause_reason = reason
+    return until
+
+
+def end_flood_strikes(session: Session, app_id: int) -> None:
+    """Sferum answered a pass without flood control: the next flood-control pause is the shortest again."""
+    session.execute(update(SferumSyncService).where(SferumSyncService.app_id == app_id).values(flood_strikes=0))

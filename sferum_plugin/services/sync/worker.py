@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Database, Directory
-from sferum_plugin.gateway.errors import SferumError
+from sferum_plugin.gateway.errors import QuotaExceededError, SferumError
 from sferum_plugin.gateway.tally import FailureCounts
 from sferum_plugin.models import (
     ProfileEvent,
@@ -36,6 +36,7 @@ from sferum_plugin.services.sync.diff import MembershipDiff
 from sferum_plugin.services.sync.plan import make_plan
 from sferum_plugin.services.sync.queue import (
     claim_chats,
+    end_flood_strikes,
     finish_requests,
     pause_service,
     pending_requests,
@@ -113,6 +114,7 @@ class _Scope:
     events: list[int] = attrs.field(factory=list)
     pks: list[int] = attrs.field(factory=list)
     paused_until: datetime | None = None
+    flood_strikes: int = 0
 
 
 def run_pass(
@@ -151,6 +153,9 @@ def run_pass(
                     session.add(_history_row(report, scope, now))  # what it met, though it answered nothing
                 return report
         report.failures = api.failures.snapshot().since(before)
+        if scope.flood_strikes and report.requests and report.paused_until is None:
+            with db.session() as session:
+                end_flood_strikes(session, app_id)
         _finish(db, scope, options=options, now=now, report=report)
     finally:
         # Even a pass that stopped half-way lets its chats go, so the next one need not wait for the lease to lapse.
@@ -194,7 +199,8 @@ def _take_scope(db: Database, directory: Directory, *, app_id: int, now: datetim
                 session, app_id=app_id, holder=options.holder, now=now, until=now + options.lease, pks=scope
             )
             requeue_missed(session, app_id, scope, pks, now)
-        return _Scope(org_user_id=service.org_user_id, taken=taken, events=events, pks=pks)
+        return _Scope(org_user_id=service.org_user_id, taken=taken, events=events, pks=pks,
+                      flood_strikes=service.flood_strikes or 0)  # fmt: skip
 
 
 def _preview(
@@ -273,8 +279,7 @@ def _work(
         report.created += realized.created
         report.failed += realized.failed  # chats Sferum refused: shown with their reason, not retried
         if realized.quota is not None:
-            until = now + timedelta(seconds=realized.quota.retry_after)
-            _pause(db, app_id, until, reason_of(realized.quota), report)
+            _pause(db, app_id, realized.quota, now, report)
             return
     skip = _verify(db, api, pks, full=options.full, now=now, report=report)
     with db.session() as session:
@@ -289,11 +294,10 @@ def _work(
         report.paused_until = applied.resume_at
 
 
-def _pause(db: Database, app_id: int, until: datetime, reason: str, report: PassReport) -> None:
-    """Pause the whole service until ``until`` (Sferum's quota) and say so in the report."""
+def _pause(db: Database, app_id: int, quota: QuotaExceededError, now: datetime, report: PassReport) -> None:
+    """Pause the whole service after Sferum's quota error and say until when in the report."""
     with db.session() as session:
-        pause_service(session, app_id, until, reason)
-    report.paused_until = until
+        report.paused_until = pause_service(session, app_id, quota, now=now, reason=reason_of(quota))
 
 
 def _verify(db: Database, api: ChatsApi, pks: list[int], *, full: bool, now: datetime, report: PassReport) -> set[int]:
