@@ -147,6 +147,6 @@ def api_error(
     message = payload.get("error_msg")
     text = message if isinstance(message, str) else ""
     error_class = api_error_class(code)
-    if error_class is QuotaExceededError:
+    if issubclass(error_class, QuotaExceededError):  # 9, 29, and 14, 984 that pause as they do
         return retry.quota_error(code, text, method=method, request_params=public_params)
     return error_class(code, text, method=method, request_params=public_params)

@@ -11,18 +11,24 @@ Our exception hierarchy::
     ├── ApiError ..................... {"error": {"error_code", "error_msg", ...}} with HTTP 200
     │   ├── RetryableApiError ........ 1 unknown error, 6 too many requests per second, 10 internal server error
     │   ├── QuotaExceededError ....... 9 flood control, 29 rate limit reached (carries when to resume)
+    │   │   ├── CaptchaNeededError ... 14 captcha needed: nobody here can solve it, so the service pauses
+    │   │   └── SpamRestrictionError . 984 the account is restricted for spam: the service pauses
     │   └── PermanentApiError ........ every other code: retrying cannot help
     │       ├── AuthError ............ 5 user authorization failed, 27/28 group/app authorization failed,
     │       │                          1117 access token has expired
     │       ├── AccessDeniedError .... 7 permission denied, 15 access denied
     │       ├── InvalidParameterError  100 a parameter is missing or invalid
+    │       ├── NotFoundError ........ 104 not found (``calls.forceFinish`` of a call that is over or unknown)
     │       ├── InvalidUserIdError ... 113 invalid user id
     │       └── ChatError ............ 9xx, the messages family
     │           ├── ChatAccessDeniedError  917 you don't have access to this chat
     │           ├── NotChatAdminError .... 925 you are not admin of this chat
     │           ├── ChatNotFoundError .... 927 chat does not exist
+    │           │   └── ChatDeletedError . 1017 chat was deleted
     │           ├── UserNotInChatError ... 935 user not found in chat
-    │           └── ContactNotFoundError . 936 contact not found
+    │           ├── ContactNotFoundError . 936 contact not found
+    │           └── NotOrganisationMemberError  967 not an employee of the work chat's organisation,
+    │                                      1019 not a member of the chat's organisation
     └── VkIdError .................... VK ID token endpoint {"error", "error_description"}
         ├── InvalidRequestError ...... invalid_request
         ├── InvalidClientError ....... invalid_client (wrong APP ID or redirect URI)
@@ -47,10 +53,11 @@ every other API error, every VK ID error        no (an error reply is a refusal)
 ``OutcomeUnknownError``                         yes (by definition)
 ==============================================  =====================================================
 
-Codes and their meaning come from the schema's ``errors.json`` (``api_error_*`` entries).  Every error carries
-the method and the request parameters with secrets removed (:func:`~sferum_plugin.gateway.redact.scrub_params`);
-its message is masked by :func:`~sferum_plugin.gateway.redact.redact_text`, so neither ``str()`` nor ``repr()``
-of an error ever shows a token.
+Codes and their meaning come from the schema's ``errors.json`` (``api_error_*`` entries); 967, 984, 1017 and 1019,
+which it lacks, from VK's method pages (dev.vk.com, see :class:`~sferum_plugin.gateway.codes.VkErrorCode`).
+Every error carries the method and the request parameters with secrets removed
+(:func:`~sferum_plugin.gateway.redact.scrub_params`); its message is masked by
+:func:`~sferum_plugin.gateway.redact.redact_text`, so neither ``str()`` nor ``repr()`` of an error ever shows a token.
 """
 
 from __future__ import annotations
@@ -65,7 +72,9 @@ __all__ = [
     "AccessDeniedError",
     "ApiError",
     "AuthError",
+    "CaptchaNeededError",
     "ChatAccessDeniedError",
+    "ChatDeletedError",
     "ChatError",
     "ChatNotFoundError",
     "ContactNotFoundError",
@@ -76,12 +85,15 @@ __all__ = [
     "InvalidUserIdError",
     "MalformedResponseError",
     "NotChatAdminError",
+    "NotFoundError",
+    "NotOrganisationMemberError",
     "OutcomeUnknownError",
     "PermanentApiError",
     "QuotaExceededError",
     "RetryableApiError",
     "ServerError",
     "SferumError",
+    "SpamRestrictionError",
     "StateMismatchError",
     "TransportError",
     "UserNotInChatError",
@@ -241,6 +253,16 @@ class QuotaExceededError(ApiError):
         self.strike = strike
 
 
+class CaptchaNeededError(QuotaExceededError):
+    """VK wants a captcha solved (14, ``api_error_captcha``).  A server has nobody to solve it, and asking again at
+    once only meets the captcha again: callers pause as for a quota, with a reason of their own."""
+
+
+class SpamRestrictionError(QuotaExceededError):
+    """The organisation account is restricted for spam (984, "You has spam restriction", dev.vk.com method pages of
+    ``messages.createChat``, ``addChatUser`` and ``removeChatUser``): callers pause as for a quota, for longer."""
+
+
 class PermanentApiError(ApiError):
     """An API error that repeating the same call cannot fix; it surfaces at once."""
 
@@ -255,6 +277,11 @@ class AccessDeniedError(PermanentApiError):
 
 class InvalidParameterError(PermanentApiError):
     """A parameter is missing or invalid (100)."""
+
+
+class NotFoundError(PermanentApiError):
+    """What the call names does not exist (104, ``api_error_not_found``), e.g. a call ``calls.forceFinish`` is asked
+    to end that is over or unknown."""
 
 
 class InvalidUserIdError(PermanentApiError):
@@ -277,12 +304,23 @@ class ChatNotFoundError(ChatError):
     """The chat does not exist (927)."""
 
 
+class ChatDeletedError(ChatNotFoundError):
+    """The chat was deleted (1017, dev.vk.com ``messages.removeChatUser``): gone, as with 927."""
+
+
 class UserNotInChatError(ChatError):
     """The user is not a member of this chat (935)."""
 
 
 class ContactNotFoundError(ChatError):
     """The user cannot be found or reached (936)."""
+
+
+class NotOrganisationMemberError(ChatError):
+    """This person cannot be in the chat because they are not of the chat's organisation in Sferum: 967 ("This user
+    can't be added to the work chat, as they aren't an employee.", dev.vk.com ``messages.addChatUser``) and 1019
+    ("Chat can not be joined because user who want to join not organization member", ``messages.getChatPreview``).
+    A refusal for this one person; the chat and everyone else are fine."""
 
 
 def may_have_been_applied(error: SferumError) -> bool:
@@ -296,6 +334,8 @@ _API_ERROR_CLASSES: dict[int, type[ApiError]] = {
     VkErrorCode.SERVER: RetryableApiError,
     VkErrorCode.FLOOD: QuotaExceededError,
     VkErrorCode.RATE_LIMIT: QuotaExceededError,
+    VkErrorCode.CAPTCHA: CaptchaNeededError,
+    VkErrorCode.SPAM_RESTRICTION: SpamRestrictionError,
     VkErrorCode.AUTH: AuthError,
     VkErrorCode.GROUP_AUTH: AuthError,
     VkErrorCode.APP_AUTH: AuthError,
@@ -303,12 +343,16 @@ _API_ERROR_CLASSES: dict[int, type[ApiError]] = {
     VkErrorCode.PERMISSION: AccessDeniedError,
     VkErrorCode.ACCESS: AccessDeniedError,
     VkErrorCode.PARAM: InvalidParameterError,
+    VkErrorCode.NOT_FOUND: NotFoundError,
     VkErrorCode.PARAM_USER_ID: InvalidUserIdError,
     VkErrorCode.CHAT_USER_NO_ACCESS: ChatAccessDeniedError,
     VkErrorCode.CHAT_NOT_ADMIN: NotChatAdminError,
     VkErrorCode.CHAT_NOT_EXIST: ChatNotFoundError,
     VkErrorCode.CHAT_USER_NOT_IN_CHAT: UserNotInChatError,
     VkErrorCode.CONTACT_NOT_FOUND: ContactNotFoundError,
+    VkErrorCode.NOT_AN_EMPLOYEE: NotOrganisationMemberError,
+    VkErrorCode.CHAT_DELETED: ChatDeletedError,
+    VkErrorCode.NOT_ORGANISATION_MEMBER: NotOrganisationMemberError,
 }
 
 

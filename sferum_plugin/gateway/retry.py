@@ -10,7 +10,7 @@ HTTP 5xx                           retried with backoff        ``OutcomeUnknownE
 HTTP 429                           retried with backoff        retried with backoff (refused unapplied)
 API error 6 (too many requests)    retried with backoff        retried with backoff (rejected unapplied)
 API errors 1, 10 (server side)     retried with backoff        ``OutcomeUnknownError`` at once
-API errors 9, 29 (quota)           ``QuotaExceededError`` at once, with ``resume_at``; never looped
+API errors 9, 29, 14, 984          ``QuotaExceededError`` at once, with ``resume_at``; never looped
 malformed reply                    surfaces at once            ``OutcomeUnknownError`` at once
 any other API error                surfaces at once
 =================================  ==========================  =========================================
@@ -43,6 +43,7 @@ from sferum_plugin.gateway.errors import (
     ServerError,
     SferumError,
     TransportError,
+    api_error_class,
     may_have_been_applied,
 )
 from sferum_plugin.gateway.redact import install_redaction
@@ -70,6 +71,10 @@ Flood control is usually short, but it can last hours: pausing 10 min again and 
 DEFAULT_QUOTA_PAUSES: Mapping[int, Sequence[float]] = {
     VkErrorCode.FLOOD: FLOOD_PAUSES,
     VkErrorCode.RATE_LIMIT: (3600.0,),
+    # Assumption: a captcha (14) or a spam restriction (984) is not lifted by asking again; an hour, and six hours
+    # for a restriction, keep a service from meeting it again and again while a person sorts it out in Sferum.
+    VkErrorCode.CAPTCHA: (3600.0,),
+    VkErrorCode.SPAM_RESTRICTION: (21600.0,),
 }
 """Seconds to pause after the 1st, 2nd, ... quota error of a code in a row; the last one repeats (the cap).
 Assumption: VK sends no resume time with 9 or 29; method quotas (29) are counted per hour or day
@@ -188,7 +193,9 @@ class RetryPolicy:
         """Build the error for quota code ``code`` (9 or 29), with when to resume; it counts as the first in a row
         (:func:`escalate` takes it further)."""
         pause = quota_pause(code, 1, self.quota_pauses)
-        return QuotaExceededError(
+        kind = api_error_class(code)  # a captcha (14) and a spam restriction (984) pause as quotas do
+        quota_class = kind if issubclass(kind, QuotaExceededError) else QuotaExceededError
+        return quota_class(
             code,
             error_msg,
             retry_after=pause,

@@ -6,9 +6,14 @@
 3. :meth:`VkIdClient.exchange_code` posts them to ``{id_base_url}/oauth2/auth`` and returns
    :class:`VkIdTokens`.
 
-PKCE follows RFC 7636 (verifier of 43 to 128 unreserved characters, ``S256`` challenge); the endpoints and
-parameters follow VK ID's documentation (id.vk.com/about/business/go/docs).  Codes are single-use, so the
-exchange is not idempotent: after an ambiguous failure it raises OutcomeUnknownError instead of repeating.
+PKCE follows RFC 7636 as VK ID narrows it (its API description, id.vk.com ".../api-integration/api-description"):
+a verifier of 43 to 128 characters of ``a-z A-Z 0-9 _ -`` and ``code_challenge_method=s256``, in lower case as VK
+writes it there and as VK's web SDK sends it (VKCOM/vkid-web-sdk, src/auth/auth.ts, ``CODE_CHALLENGE_METHOD``); the
+endpoints and parameters follow VK ID's documentation (id.vk.com/about/business/go/docs).  Unlike VK's web SDK,
+which puts every token parameter but ``code`` in the query string, the exchange sends them all in the form body:
+the verifier is a secret, and secrets never travel in a URL (VK ID takes each parameter from either place).
+Codes are single-use, so the exchange is not idempotent: after an ambiguous failure it raises OutcomeUnknownError
+instead of repeating.
 """
 
 from __future__ import annotations
@@ -42,19 +47,23 @@ __all__ = [
     "read_redirect",
 ]
 
-UNRESERVED_CHARACTERS = string.ascii_letters + string.digits + "-._~"
-"""RFC 7636 §4.1: a code verifier uses only these."""
+VERIFIER_ALPHABET = string.ascii_letters + string.digits + "_-"
+"""The characters of a code verifier: VK ID allows ``a-z, A-Z, 0-9, _, -`` (its API description; VK's web SDK makes
+verifiers with nanoid, whose alphabet is the same), a subset of RFC 7636's unreserved set without ``.`` and ``~``."""
+
+CHALLENGE_METHOD = "s256"
+"""``code_challenge_method`` as VK ID's API description writes it and VK's web SDK sends it."""
 
 _EXCHANGE_PATH = "oauth2/auth"
 
 
 def generate_code_verifier(length: int = 64) -> str:
-    """Return a random PKCE code verifier of ``length`` (43 to 128) unreserved characters."""
+    """Return a random PKCE code verifier of ``length`` (43 to 128) characters of :data:`VERIFIER_ALPHABET`."""
     if not 43 <= length <= 128:
         raise ValueError("a code verifier has 43 to 128 characters (RFC 7636 §4.1)")
     # Not registered for masking by value: it waits in the link request's row, maybe for minutes, and is masked by
     # name (``code_verifier``) meanwhile; the exchange that sends it masks it by value while it runs.
-    return "".join(secrets.choice(UNRESERVED_CHARACTERS) for _ in range(length))
+    return "".join(secrets.choice(VERIFIER_ALPHABET) for _ in range(length))  # 6 bits of entropy a character
 
 
 def code_challenge_s256(verifier: str) -> str:
@@ -157,7 +166,7 @@ class VkIdClient:
             "redirect_uri": redirect_uri,
             "state": state,
             "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
+            "code_challenge_method": CHALLENGE_METHOD,
             "scope": scope,
         }
         return f"{self.config.id_base_url}/authorize?{urlencode(query)}"

@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from sferum_plugin.gateway import CredentialCheck, GatewayConfig, SferumClient
 from sferum_plugin.gateway.connector import SferumConnection, SferumConnector
 from sferum_plugin.gateway.domain import StartedCall
-from sferum_plugin.gateway.errors import InvalidParameterError
+from sferum_plugin.gateway.errors import InvalidParameterError, NotFoundError
 from sferum_plugin.gateway.vkid import code_challenge_s256, generate_code_verifier
 from sferum_plugin.services.lessons import CallsFactory
 from sferum_plugin.settings import SferumSettings
@@ -93,9 +93,10 @@ class GatewayCalls:
     def finish_call(self, call_id: str) -> bool:
         try:
             self._client.finish_call(call_id)
-        except InvalidParameterError:
-            # Assumption (docs/sferum-api.md): Sferum answers 100 for a call that is already over or unknown;
-            # either way nothing is left running, which is what ending asks for.
+        except (NotFoundError, InvalidParameterError):
+            # A call that is already over or unknown: nothing is left running, which is what ending asks for.
+            # Assumption (docs/sferum-api.md): Sferum answers 104 "Not found" (errors.json api_error_not_found) for
+            # it, as the sandbox does; the schema lists no errors for calls.*, so 100 is taken the same way.
             return False
         return True
 

@@ -11,17 +11,22 @@ from sferum_plugin.gateway import (
     AccessDeniedError,
     ApiError,
     AuthError,
+    CaptchaNeededError,
+    ChatDeletedError,
     ChatError,
     ChatNotFoundError,
     ContactNotFoundError,
     InvalidParameterError,
     InvalidUserIdError,
     NotChatAdminError,
+    NotFoundError,
+    NotOrganisationMemberError,
     PermanentApiError,
     QuotaExceededError,
     RetryableApiError,
     SferumClient,
     SferumError,
+    SpamRestrictionError,
     UserNotInChatError,
     errors,
 )
@@ -51,6 +56,8 @@ from tests.vk_schema import error_codes
         (936, ContactNotFoundError),
         (945, ChatError),
         (12, PermanentApiError),
+        (14, CaptchaNeededError),  # api_error_captcha "Captcha needed"
+        (104, NotFoundError),  # api_error_not_found "Not found"
     ],
 )
 def test_vk_error_codes_map_to_typed_errors(code: int, expected: type[ApiError]) -> None:
@@ -119,3 +126,44 @@ def test_quota_errors_say_when_to_resume(client: SferumClient, fake_api: FakeVkA
     assert (flood.value.resume_at - NOW).total_seconds() == 600.0
     assert quota.value.retry_after == 3600.0
     assert (quota.value.resume_at - NOW).total_seconds() == 3600.0
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # Codes VK documents on its method pages (dev.vk.com) but the schema's errors.json does not list.
+        (967, NotOrganisationMemberError),  # messages.addChatUser: "…can't be added to the work chat, as they
+        #                                     aren't an employee."
+        (984, SpamRestrictionError),  # messages.createChat, addChatUser, removeChatUser: "You has spam restriction"
+        (1017, ChatDeletedError),  # messages.removeChatUser: "Chat was deleted"
+        (1019, NotOrganisationMemberError),  # messages.getChatPreview: "…user who want to join not organization member"
+    ],
+)
+def test_codes_vk_documents_beyond_the_schema_map_to_what_they_mean(code: int, expected: type[ApiError]) -> None:
+    assert code not in error_codes()
+    assert api_error_class(code) is expected
+
+
+def test_a_deleted_chat_is_a_chat_that_is_not_there_and_a_stranger_is_refused_for_good() -> None:
+    assert issubclass(ChatDeletedError, ChatNotFoundError)  # 1017 means what 927 means: the chat is gone
+    assert issubclass(NotOrganisationMemberError, PermanentApiError)
+    for code in (967, 1019, 1017, 104):
+        assert not api_error_class(code)(code, "x").may_have_been_applied, code
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "pause"), [(14, CaptchaNeededError, 3600.0), (984, SpamRestrictionError, 21600.0)]
+)
+def test_a_captcha_or_a_spam_restriction_asks_for_a_pause_and_is_never_retried(
+    client: SferumClient, fake_api: FakeVkApi, code: int, expected: type[QuotaExceededError], pause: float
+) -> None:
+    fake_api.on("messages.addChatUser", vk_error(code, "restricted"))
+
+    with pytest.raises(expected) as caught:
+        client.add_chat_member(7, 12)
+
+    assert isinstance(caught.value, QuotaExceededError)
+    assert caught.value.retry_after == pause
+    assert (caught.value.resume_at - NOW).total_seconds() == pause
+    assert not caught.value.may_have_been_applied
+    assert len(fake_api.calls("messages.addChatUser")) == 1

@@ -131,3 +131,29 @@ def test_sferum_refusing_the_call_is_reported_and_nothing_stays_active(
     with SferumAccess().calls() as calls, pytest.raises(lessons.LessonRefused, match="не подтвердил"):
         lessons.start_lesson(host, TEACHER, 1, settings, calls)
     assert box.request_counts().get("calls.start") == 2  # the dropped call was not repeated blindly
+
+
+@pytest.mark.parametrize("how", ["ended in Sferum", "unknown to Sferum"])
+def test_ending_a_lesson_whose_call_sferum_no_longer_has_running_ends_it(
+    host: FakeHost, sandbox: tuple[Sandbox, RunningSandbox], settings: SferumSettings, how: str
+) -> None:
+    box, running = sandbox
+    install.install(host.db.engine)
+    host.clock.current = NOW
+    host.directory.lesson_list = [_lesson(1)]
+    with host.db.session() as session:
+        session.add(ProfileLink(app_id=settings.app_id, user_id=TEACHER.user_id, sferum_user_id=2001, linked_at=NOW))
+    with SferumAccess().calls() as calls:
+        online = lessons.start_lesson(host, TEACHER, 1, settings, calls)
+    if how == "ended in Sferum":  # someone ended the call in Sferum itself
+        with httpx.Client(base_url=running.url) as http:
+            form = {"access_token": DEFAULT_APP_TOKEN, "v": "5.199", "call_id": online.call_id}
+            assert http.post("/method/calls.forceFinish", data=form).json() == {"response": 1}
+    else:
+        box.reset()  # Sferum has no record of the call at all
+
+    with SferumAccess().calls() as calls:
+        ended = lessons.end_lesson(host, TEACHER, 1, settings, calls)  # Sferum answers 104, "Not found"
+
+    assert ended.state == "ended"
+    assert box.request_counts()["calls.forceFinish"] == 1 + (how == "ended in Sferum")

@@ -98,6 +98,25 @@ def test_requests_are_counted_per_method(http, api, sandbox):
     assert sandbox.request_counts() == expected
 
 
+def test_calls_are_counted_per_method_inside_execute_too(api, sandbox):
+    chat_id = api.ok("messages.createChat", user_ids=str(ANNA), title="t")["chat_id"]
+    code = (
+        f'return [API.messages.addChatUser({{"chat_id": {chat_id}, "user_id": 1002}}), '
+        f'API.messages.getConversationMembers({{"peer_id": {2_000_000_000 + chat_id}}}), API.users.get()];'
+    )
+    assert "execute_errors" not in api.raw("execute", code=code)
+    api.error("messages.addChatUser", chat_id=99, user_id=ANNA)
+    assert sandbox.request_counts() == {"messages.createChat": 1, "execute": 1, "messages.addChatUser": 1}
+    assert sandbox.call_counts() == {
+        "messages.createChat": 1,
+        "messages.addChatUser": 2,
+        "messages.getConversationMembers": 1,
+        "users.get": 1,
+    }
+    sandbox.reset()
+    assert sandbox.call_counts() == {}
+
+
 def test_users_can_be_added_over_http(http, sandbox):
     reply = http.post("/_sandbox/users", json={"first_name": "Олег", "last_name": "Сидоров"})
     assert reply.json()["id"] in [user["id"] for user in sandbox.state()["users"]]

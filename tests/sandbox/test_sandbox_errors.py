@@ -147,12 +147,13 @@ def test_plain_member_cannot_edit_kick_or_see_the_link(api, sandbox):
     assert api.ok("messages.removeChatUser", access_token=anna, chat_id=chat_id, user_id=ANNA) == 1
 
 
-def test_finishing_an_unknown_or_finished_call_is_error_100(api):
-    assert_vk_error(api.error("calls.forceFinish", call_id="00000000-0000-4000-8000-000000000000"), 100)
+def test_finishing_an_unknown_or_finished_call_is_error_104_not_found(api):
+    unknown = api.error("calls.forceFinish", call_id="00000000-0000-4000-8000-000000000000")
+    assert_vk_error(unknown, 104)
     call_id = api.ok("calls.start")["call_id"]
     api.ok("calls.forceFinish", call_id=call_id)
     error = api.error("calls.forceFinish", call_id=call_id)
-    assert_vk_error(error, 100)
+    assert_vk_error(error, 104)
     assert "already finished" in error["error_msg"]
 
 
@@ -198,3 +199,54 @@ def test_rate_limit_per_token_is_error_6_and_refills(clock, wall_clock, sleeps):
         clock.advance(1 / 3)
         assert "response" in call(DEFAULT_APP_TOKEN)
         assert_vk_error(call(DEFAULT_APP_TOKEN)["error"], 6)
+
+
+# VK's method pages (dev.vk.com) document codes the schema's errors.json lacks; the sandbox answers with their texts.
+METHOD_PAGE_TEXTS = {
+    967: "This user can't be added to the work chat, as they aren't an employee.",
+    984: "You has spam restriction",
+    1017: "Chat was deleted",
+    1019: "Chat can not be joined because user who want to join not organization member",
+}
+
+
+@pytest.mark.parametrize(("code", "text"), sorted(METHOD_PAGE_TEXTS.items()))
+def test_codes_only_vk_method_pages_document_carry_their_text(api, sandbox, code, text):
+    sandbox.faults.inject("users.get", error_code=code)
+    assert api.error("users.get")["error_msg"].startswith(text)
+
+
+def test_removing_someone_from_a_chat_deleted_in_sferum_is_error_1017(api, sandbox):
+    chat_id = api.ok("messages.createChat", user_ids=f"{ANNA},{BORIS}", title="t")["chat_id"]
+    sandbox.delete_chat(chat_id)
+    error = api.error("messages.removeChatUser", chat_id=chat_id, user_id=ANNA)
+    assert error["error_code"] == 1017
+    assert error["error_msg"].startswith("Chat was deleted")
+    # Methods whose pages do not list 1017 answer 927, as for a chat that never existed.
+    assert_vk_error(api.error("messages.getConversationMembers", peer_id=CHAT_PEER + chat_id), 927)
+    assert_vk_error(api.error("messages.addChatUser", chat_id=chat_id, user_id=VIKA), 927)
+    assert_vk_error(api.error("messages.removeChatUser", chat_id=chat_id + 1, user_id=ANNA), 927)  # never existed
+
+
+def test_adding_someone_already_in_the_chat_is_error_15_and_changes_nothing(api, sandbox):
+    chat_id = api.ok("messages.createChat", user_ids=str(ANNA), title="t")["chat_id"]
+    before = sandbox.state()
+    assert_vk_error(api.error("messages.addChatUser", chat_id=chat_id, user_id=ANNA), 15)
+    assert sandbox.state() == before
+
+
+def test_a_person_outside_the_organisation_is_refused_967_and_left_out_of_a_new_chat(api, sandbox):
+    outsider = sandbox.add_user("Внешний", "Гость")
+    sandbox.set_in_organisation(outsider, False)
+
+    created = api.ok("messages.createChat", user_ids=f"{ANNA},{outsider}", title="t")
+    assert created["peer_ids"] == [ANNA]  # createChat answers with the people it actually added
+    assert sandbox.chat_member_ids(created["chat_id"]) == [1000, ANNA]
+    error = api.error("messages.addChatUser", chat_id=created["chat_id"], user_id=outsider)
+    assert error["error_code"] == 967
+    assert error["error_msg"].startswith(METHOD_PAGE_TEXTS[967])
+
+    sandbox.set_in_organisation(outsider, True)
+    assert api.ok("messages.addChatUser", chat_id=created["chat_id"], user_id=outsider) == 1
+    with pytest.raises(KeyError):
+        sandbox.set_in_organisation(999999, False)

@@ -53,6 +53,29 @@ def test_drop_after_apply_really_applies_the_change(http, sandbox):
     assert [m["member_id"] for m in chat["members"]] == [1000, ANNA]
 
 
+def test_http_status_after_apply_applies_the_change_then_answers_the_status(http, sandbox):
+    sandbox.faults.inject("messages.createChat", http_status_after_apply=500)
+    reply = http.post("/method/messages.createChat", data=FORM)
+    assert reply.status_code == 500
+    assert "response" not in reply.text
+    (chat,) = sandbox.state()["chats"]
+    assert [m["member_id"] for m in chat["members"]] == [1000, ANNA]
+    assert http.post("/method/messages.createChat", data=FORM).json()["response"]["chat_id"] == 2
+
+
+def test_http_status_after_apply_inside_execute_keeps_the_batchs_effects(http, sandbox):
+    chat_id = http.post("/method/messages.createChat", data=FORM).json()["response"]["chat_id"]
+    sandbox.faults.inject("messages.addChatUser", http_status_after_apply=502)
+    code = (
+        f'return [API.messages.addChatUser({{"chat_id": {chat_id}, "user_id": {BORIS}}}), '
+        f'API.messages.addChatUser({{"chat_id": {chat_id}, "user_id": 1003}})];'
+    )
+    reply = http.post("/method/execute", data={"access_token": DEFAULT_APP_TOKEN, "v": "5.199", "code": code})
+    assert reply.status_code == 502
+    assert sandbox.chat_member_ids(chat_id) == [1000, ANNA, BORIS, 1003]  # the whole batch ran
+    assert sandbox.faults.rules() == []
+
+
 def test_delay_holds_the_reply_then_proceeds(api, sandbox, sleeps):
     sandbox.faults.inject("users.get", delay=2.5)
     assert api.ok("users.get")[0]["id"] == 1000
@@ -122,6 +145,8 @@ def test_faults_over_http_for_other_processes(http, sandbox):
     assert http.post("/_sandbox/faults", json={"method": "x", "nonsense": 1}).status_code == 400
     assert http.post("/_sandbox/faults", json={"method": "x"}).status_code == 400
     assert http.post("/_sandbox/faults", data={"method": "x", "drop": "1"}).status_code == 415
+    after_apply = http.post("/_sandbox/faults", json={"method": "execute", "http_status_after_apply": 500})
+    assert after_apply.json()["faults"][-1]["kind"] == "http_status_after_apply"
     assert http.delete("/_sandbox/faults").json() == {"faults": []}
 
 
@@ -133,7 +158,15 @@ def test_clear_removes_all_rules(api, sandbox):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"error_code": 10, "drop": True}, {"http_status": 200}, {"delay": -1}, {"error_code": 1, "probability": 2}],
+    [
+        {},
+        {"error_code": 10, "drop": True},
+        {"http_status": 200},
+        {"http_status_after_apply": 302},
+        {"http_status_after_apply": 500, "drop_after_apply": True},
+        {"delay": -1},
+        {"error_code": 1, "probability": 2},
+    ],
 )
 def test_invalid_rules_are_refused(sandbox, kwargs):
     with pytest.raises(ValueError, match=r"\w"):

@@ -43,14 +43,6 @@ def test_added_member_appears_with_inviter_and_join_date(api, wall_clock):
     assert members["items"][0]["is_owner"] is True
 
 
-def test_adding_an_existing_member_changes_nothing(api, sandbox):
-    chat_id = api.ok("messages.createChat", user_ids=str(ANNA), title="ИВТ-21")["chat_id"]
-    before = sandbox.state()
-
-    assert api.ok("messages.addChatUser", chat_id=chat_id, user_id=ANNA) == 1
-    assert sandbox.state() == before
-
-
 def test_removed_member_leaves_the_chat(api, sandbox):
     chat_id = api.ok("messages.createChat", user_ids=f"{ANNA},{BORIS}", title="ИВТ-21")["chat_id"]
 

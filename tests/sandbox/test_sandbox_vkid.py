@@ -16,10 +16,13 @@ REDIRECT = "http://lms.example/sferum/callback?tab=profile"
 ANNA = 1001
 
 
+def challenge_of(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
 def pkce_pair():
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
+    verifier = secrets.token_urlsafe(48)  # 64 characters of a-z A-Z 0-9 _ -, the alphabet VK ID allows
+    return verifier, challenge_of(verifier)
 
 
 def authorize_params(challenge, **overrides):
@@ -264,3 +267,145 @@ def test_nobody_signs_in_as_the_organisation_account(http):
     reply = http.post("/authorize", data={"nonce": consent_nonce(page), "decision": "allow", "user_id": "1000"})
     assert reply.status_code == 200
     assert "Choose a profile" in reply.text
+
+
+# -- the token endpoint as VK's own web SDK calls it (VKCOM/vkid-web-sdk, src/auth/auth.ts: exchangeCode and
+#    refreshToken put every parameter but ``code`` / ``refresh_token`` in the query string of the POST)
+
+
+def test_a_code_exchange_shaped_like_vk_web_sdk_is_accepted_and_answers_with_its_state(http, api):
+    verifier, challenge = pkce_pair()
+    granted = authorize(http, challenge)
+    query = {
+        "grant_type": "authorization_code",
+        "redirect_uri": REDIRECT,
+        "client_id": str(DEFAULT_APP_ID),
+        "code_verifier": verifier,
+        "state": "sdk-state-" + "y" * 38,  # the SDK sends a state of its own with the exchange
+        "device_id": granted["device_id"],
+    }
+
+    reply = http.post("/oauth2/auth", params=query, data={"code": granted["code"]})
+
+    assert reply.status_code == 200, reply.text
+    tokens = reply.json()
+    assert tokens["state"] == "sdk-state-" + "y" * 38
+    assert api.ok("users.get", access_token=tokens["access_token"])[0]["id"] == ANNA
+
+
+def test_each_token_parameter_may_come_from_the_query_or_the_body(http):
+    verifier, challenge = pkce_pair()
+    granted = authorize(http, challenge)
+    form = {
+        "grant_type": "authorization_code",
+        "code": granted["code"],
+        "code_verifier": verifier,
+        "device_id": granted["device_id"],
+        "redirect_uri": REDIRECT,
+        "client_id": str(DEFAULT_APP_ID),
+    }
+    in_query = {key: form.pop(key) for key in ("client_id", "device_id")}
+
+    reply = http.post("/oauth2/auth", params=in_query, data=form)
+
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["state"] == "state-" + "x" * 32  # no state sent with the exchange: the authorization's
+
+
+def test_a_refresh_shaped_like_vk_web_sdk_rotates_both_tokens_and_answers_with_its_state(http, api):
+    verifier, challenge = pkce_pair()
+    granted = authorize(http, challenge)
+    first = exchange(http, granted["code"], verifier, granted["device_id"]).json()
+    query = {
+        "grant_type": "refresh_token",
+        "redirect_uri": REDIRECT,
+        "client_id": str(DEFAULT_APP_ID),
+        "device_id": granted["device_id"],
+        "state": "refresh-state-" + "z" * 34,
+    }
+
+    reply = http.post("/oauth2/auth", params=query, data={"refresh_token": first["refresh_token"]})
+
+    assert reply.status_code == 200, reply.text
+    second = reply.json()
+    assert second["state"] == "refresh-state-" + "z" * 34
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    assert api.ok("users.get", access_token=second["access_token"])[0]["id"] == ANNA
+    again = http.post("/oauth2/auth", params=query, data={"refresh_token": first["refresh_token"]})
+    assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")  # the old one was used up
+    third = http.post("/oauth2/auth", params=query, data={"refresh_token": second["refresh_token"]})
+    assert third.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ({"refresh_token": ""}, "invalid_request"),
+        ({"refresh_token": "vk1.r.sandbox.never-issued"}, "invalid_grant"),
+        ({"device_id": "another-device"}, "invalid_grant"),
+        ({"device_id": ""}, "invalid_request"),
+        ({"client_id": "1"}, "invalid_client"),
+    ],
+)
+def test_refused_refreshes_answer_vk_id_errors_with_the_state_and_keep_the_token(http, override, error):
+    verifier, challenge = pkce_pair()
+    granted = authorize(http, challenge)
+    refresh_token = exchange(http, granted["code"], verifier, granted["device_id"]).json()["refresh_token"]
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": str(DEFAULT_APP_ID),
+        "device_id": granted["device_id"],
+        "state": "s" * 43,
+    }
+
+    reply = http.post("/oauth2/auth", data={**form, **override})
+
+    assert reply.status_code == 400
+    assert (reply.json()["error"], reply.json()["state"]) == (error, "s" * 43)
+    assert reply.json()["error_description"]
+    assert http.post("/oauth2/auth", data=form).status_code == 200  # a refused attempt does not use it up
+
+
+# -- PKCE as VK ID writes it: ``code_challenge_method=s256`` (VK ID's API description, "Справочник методов", and
+#    the web SDK's CODE_CHALLENGE_METHOD) and verifiers of a-z A-Z 0-9 _ -, 43 to 128 characters
+
+
+@pytest.mark.parametrize("method", ["s256", "S256"])
+def test_the_challenge_method_is_accepted_as_vk_writes_it(http, method):
+    verifier, challenge = pkce_pair()
+    page = http.get("/authorize", params=authorize_params(challenge, code_challenge_method=method))
+    assert page.status_code == 200, page.headers.get("location")
+    data = {"nonce": consent_nonce(page.text), "decision": "allow", "user_id": str(ANNA)}
+    granted = redirect_query(http.post("/authorize", data=data))
+    assert exchange(http, granted["code"], verifier, granted["device_id"]).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["plain", "sha256", "S512", ""])
+def test_other_challenge_methods_are_refused(http, method):
+    _, challenge = pkce_pair()
+    denied = redirect_query(http.get("/authorize", params=authorize_params(challenge, code_challenge_method=method)))
+    assert denied["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "verifier",
+    [
+        "a" * 42 + ".",  # RFC 7636 allows "." and "~"; VK ID does not
+        "~" + "b" * 60,
+        "c" * 42,  # too short
+        "d" * 129,  # too long
+        "е" * 50,  # not ASCII
+    ],
+)
+def test_verifiers_outside_vk_ids_alphabet_or_length_are_refused(http, verifier):
+    granted = authorize(http, challenge_of(verifier))
+    reply = exchange(http, granted["code"], verifier, granted["device_id"])
+    assert (reply.status_code, reply.json()["error"]) == (400, "invalid_request")
+
+
+@pytest.mark.parametrize("verifier", ["A" * 43, "z_-9" * 32])
+def test_verifiers_of_43_and_128_allowed_characters_are_accepted(http, verifier):
+    granted = authorize(http, challenge_of(verifier))
+    assert exchange(http, granted["code"], verifier, granted["device_id"]).status_code == 200

@@ -10,7 +10,7 @@ nothing is sent twice on a guess.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime
 
 import attrs
@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from hookspecs.services import Database
 from sferum_plugin.gateway import operations
 from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS
-from sferum_plugin.gateway.errors import QuotaExceededError, SferumError, UserNotInChatError, may_have_been_applied
+from sferum_plugin.gateway.codes import VkErrorCode
+from sferum_plugin.gateway.errors import (
+    AccessDeniedError,
+    QuotaExceededError,
+    SferumError,
+    UserNotInChatError,
+    may_have_been_applied,
+)
 from sferum_plugin.gateway.operations import Operation
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
 from sferum_plugin.services.sync.api import ChatsApi
@@ -35,6 +42,7 @@ from sferum_plugin.services.sync.reasons import (
     reason_of,
     verdict_of,
 )
+from sferum_plugin.services.sync.verify import read_member_lists
 
 __all__ = ["Applied", "add_known", "apply_plan", "remove_known"]
 
@@ -80,9 +88,39 @@ def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, app_id: int, now: dat
     outcomes = api.execute_batch(batch)
     # An upper bound: execute_batch stops at a request that fails as a whole (a quota error, say).
     result.requests = -(-len(batch) // EXECUTE_MAX_CALLS)
+    errors = [o.error for o in outcomes]
+    unsettled = _settle_re_adds(api, keys, errors, chat_ids, result)
     with db.session() as session:
-        _record(session, plan, keys, [o.error for o in outcomes], result, app_id=app_id, now=now)
+        _record(session, plan, keys, errors, result, app_id=app_id, now=now, unsettled=unsettled)
     return result
+
+
+def _settle_re_adds(
+    api: ChatsApi, keys: Sequence[Key], errors: list[SferumError | None], chat_ids: dict[int, int], result: Applied
+) -> set[Key]:
+    """Sferum answers error 15 (access denied) to adding someone who is already in the chat (seen in the field).  So
+    after a 15 on an add, the chat's real member list decides: there, the add is done (its error is cleared); not
+    there, Sferum refused it (the error stays).  Returns the adds whose list could not be read (or that met a quota
+    pause, which forbids reading now): they stay ``sending``, for the next pass's read to settle, as after a crash."""
+    re_adds = [
+        index
+        for index, ((_, _, action), error) in enumerate(zip(keys, errors, strict=True))
+        if action == "add" and isinstance(error, AccessDeniedError) and error.code == VkErrorCode.ACCESS
+    ]
+    if not re_adds:
+        return set()
+    if any(isinstance(error, QuotaExceededError) for error in errors):
+        return {keys[index] for index in re_adds}
+    lists = read_member_lists(api, {keys[index][0]: chat_ids[keys[index][0]] for index in re_adds})
+    result.requests += lists.requests
+    unsettled: set[Key] = set()
+    for index in re_adds:
+        chat_pk, user, _ = keys[index]
+        if chat_pk not in lists.members:
+            unsettled.add(keys[index])
+        elif user in lists.members[chat_pk]:
+            errors[index] = None
+    return unsettled
 
 
 def _retire_obsolete(session: Session, plan: Plan, now: datetime) -> None:
@@ -150,10 +188,15 @@ def _record(
     *,
     app_id: int,
     now: datetime,
+    unsettled: Set[Key] = frozenset(),
 ) -> None:
-    """Record each operation's outcome, the known members it changed, the chats it touched and any pause."""
+    """Record each operation's outcome, the known members it changed, the chats it touched and any pause; the
+    ``unsettled`` ones stay ``sending`` and their chats are read next pass."""
     outcomes = _Outcomes()
     for key, error in zip(keys, errors, strict=True):
+        if key in unsettled:
+            outcomes.unsure.add(key[0])
+            continue
         prior = plan.open_ops.get(key)
         _note_outcome(key, error, (prior.attempts if prior else 0) + 1, outcomes, result, now=now)
     session.connection().execute(

@@ -1,7 +1,8 @@
 """The ``calls.*`` methods: group video calls for online lessons.
 
-Errors the schema leaves open, chosen for the sandbox: an unknown ``call_id`` and a call that is already
-finished are both error 100 (the message tells which); finishing someone else's call is error 15.
+Errors the schema leaves open (it lists none for ``calls.*``), chosen for the sandbox: an unknown ``call_id`` and a
+call that is already finished are both error 104, ``api_error_not_found`` "Not found" (the message tells which);
+finishing someone else's call is error 15.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ def start(ctx: CallContext, params: dict[str, Any]) -> Any:
 def force_finish(ctx: CallContext, params: dict[str, Any]) -> Any:
     call = ctx.state.calls.get(params["call_id"])
     if call is None:
-        raise VkApiError(100, "call_id: call not found")
+        raise VkApiError(104, "call_id: no such call")
     if call.owner_id != ctx.caller_id:
         raise VkApiError(15, "only the call's owner can finish it")
     if not call.is_active:
-        raise VkApiError(100, "call_id: call already finished")
+        raise VkApiError(104, "call_id: call already finished")
     call.finished_at = ctx.now
     return 1
 

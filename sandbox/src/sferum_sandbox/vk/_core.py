@@ -37,6 +37,8 @@ class SandboxCore:
     lock: threading.RLock = attrs.field(factory=threading.RLock)
     state: SferumState = attrs.field(factory=SferumState)
     request_counts: Counter[str] = attrs.field(factory=Counter)
+    call_counts: Counter[str] = attrs.field(factory=Counter)
+    """Method calls, each call inside an ``execute`` counted under its own name (``execute`` itself is not)."""
     rng: random.Random = attrs.field(init=False)
     faults: FaultInjector = attrs.field(init=False)
     limiter: TokenBucketLimiter = attrs.field(init=False)
@@ -65,6 +67,7 @@ class SandboxCore:
             self.faults.reset(self.seed)
             self.limiter.reset()
             self.request_counts.clear()
+            self.call_counts.clear()
 
     def random_secret(self, prefix: str, length: int = 40) -> str:
         """A token-like secret from the seeded generator (deterministic for a seed and call order)."""

@@ -47,6 +47,8 @@ class ApiOutcome:
     http_status: int | None = None
     drop: bool = False
     delay: float = 0.0
+    status_after_apply: int | None = None
+    """An HTTP status to answer instead of the body once the request has run (an injected fault)."""
 
 
 class _AbortRequest(Exception):
@@ -65,6 +67,8 @@ def _apply_fault(rule: FaultRule | None, outcome: ApiOutcome) -> VkApiError | No
         outcome.delay += rule.value
     elif rule.kind is FaultKind.DROP_AFTER_APPLY:
         outcome.drop = True
+    elif rule.kind is FaultKind.HTTP_STATUS_AFTER_APPLY:
+        outcome.status_after_apply = int(rule.value)
     elif rule.kind is FaultKind.ERROR_CODE:
         return VkApiError(int(rule.value), "injected by the sandbox")
     elif rule.kind is FaultKind.HTTP_STATUS:
@@ -86,6 +90,8 @@ class ApiDispatcher:
         outcome = ApiOutcome()
         with core.lock:
             core.request_counts[name] += 1
+            if name != "execute":
+                core.call_counts[name] += 1
             rule = core.faults.draw(name)
         if rule is not None and rule.kind is FaultKind.DELAY:
             core.sleep(rule.value)  # outside the lock: a slow request must not stall the others
@@ -105,6 +111,8 @@ class ApiDispatcher:
             except _AbortRequest as abort:
                 logger.debug("%s aborted by an injected fault", name)
                 outcome = abort.outcome
+        if outcome.status_after_apply is not None and outcome.http_status is None:
+            outcome.http_status, outcome.body = outcome.status_after_apply, None  # ran, but the reply is lost
         if outcome.delay:
             core.sleep(outcome.delay)  # delays drawn by calls inside execute
         return outcome
@@ -154,6 +162,7 @@ class ApiDispatcher:
         errors: list[dict[str, Any]] = []
         descriptions = self._core.contract.error_descriptions
         for call in script.calls:
+            self._core.call_counts[call.method] += 1
             try:
                 injected = _apply_fault(self._core.faults.draw(call.method), outcome)
                 if injected is not None:

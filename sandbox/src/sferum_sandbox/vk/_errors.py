@@ -1,6 +1,8 @@
 """VK API errors as the sandbox raises and renders them.
 
-The codes and their standard descriptions come from the schema's ``errors.json`` (loaded by ``_schema``);
+The codes and their standard descriptions come from the schema's ``errors.json`` (loaded by ``_schema``), and for
+the few codes VK documents only on its method pages (dev.vk.com/method/...), from those pages
+(:data:`METHOD_PAGE_DESCRIPTIONS`);
 ``VkApiError`` carries the code and a detail, and ``error_body`` renders the wire format VK uses:
 HTTP 200 with ``{"error": {"error_code", "error_msg", "request_params"}}``.
 """
@@ -16,6 +18,15 @@ _SECRET_PARAMS = frozenset({"access_token"})
 _REDACTED_PARAMS = frozenset({"token", "code_verifier", "refresh_token"})
 
 
+METHOD_PAGE_DESCRIPTIONS: Mapping[int, str] = {
+    967: "This user can't be added to the work chat, as they aren't an employee.",  # messages.addChatUser
+    984: "You has spam restriction",  # messages.createChat, messages.addChatUser, messages.removeChatUser
+    1017: "Chat was deleted",  # messages.removeChatUser
+    1019: "Chat can not be joined because user who want to join not organization member",  # getChatPreview
+}
+"""``error_msg`` of codes that VK's method pages list and the schema's ``errors.json`` lacks, as the pages word them."""
+
+
 class VkApiError(Exception):
     """A VK API error: ``code`` from errors.json, ``detail`` appended to the standard description."""
 
@@ -26,7 +37,7 @@ class VkApiError(Exception):
 
     def message(self, descriptions: Mapping[int, str]) -> str:
         """Return the ``error_msg`` VK would send: the standard description, then the detail."""
-        base = descriptions.get(self.code, "Unknown error occurred")
+        base = descriptions.get(self.code) or METHOD_PAGE_DESCRIPTIONS.get(self.code, "Unknown error occurred")
         return f"{base}: {self.detail}" if self.detail else base
 
 

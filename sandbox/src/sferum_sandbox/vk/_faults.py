@@ -8,12 +8,14 @@ A rule applies to one method (or ``"*"``) and fires either for the next ``times`
 - ``drop``: the connection is closed with no response, before the call has any effect;
 - ``drop_after_apply``: the call takes effect, then the connection is closed with no response (the client
   cannot know that e.g. the chat was created);
+- ``http_status_after_apply``: the call takes effect, then the request answers that HTTP status (500, 502 ...)
+  with an HTML body instead of VK's reply, as a proxy timing out on a slow backend would;
 - ``delay``: the request waits that many seconds before it runs (a call inside ``execute``: after the
   batch ran), then proceeds normally; the wait holds no lock.
 
 Rules fire in the order they were added; the first that fires decides. Inside ``execute`` the inner calls are
 matched too: an ``error_code`` fails only that call (``false`` plus an ``execute_errors`` entry), the other
-kinds affect the whole HTTP request.
+kinds affect the whole HTTP request (an ``..._after_apply`` one after every call of the batch has run).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class FaultKind(enum.StrEnum):
     HTTP_STATUS = "http_status"
     DROP = "drop"
     DROP_AFTER_APPLY = "drop_after_apply"
+    HTTP_STATUS_AFTER_APPLY = "http_status_after_apply"
     DELAY = "delay"
 
 
@@ -76,6 +79,7 @@ class FaultInjector:
         http_status: int | None = None,
         drop: bool = False,
         drop_after_apply: bool = False,
+        http_status_after_apply: int | None = None,
         delay: float | None = None,
         times: int | None = None,
         probability: float | None = None,
@@ -97,12 +101,18 @@ class FaultInjector:
             kinds.append((FaultKind.DROP, 0))
         if drop_after_apply:
             kinds.append((FaultKind.DROP_AFTER_APPLY, 0))
+        if http_status_after_apply is not None:
+            if not 500 <= http_status_after_apply <= 599:
+                raise ValueError("http_status_after_apply must be a server error status (500-599)")
+            kinds.append((FaultKind.HTTP_STATUS_AFTER_APPLY, int(http_status_after_apply)))
         if delay is not None:
             if delay < 0:
                 raise ValueError("delay must not be negative")
             kinds.append((FaultKind.DELAY, float(delay)))
         if len(kinds) != 1:
-            raise ValueError("give exactly one of error_code, http_status, drop, drop_after_apply, delay")
+            raise ValueError(
+                "give exactly one of error_code, http_status, drop, drop_after_apply, http_status_after_apply, delay"
+            )
         if probability is not None and not 0 <= probability <= 1:
             raise ValueError("probability must be between 0 and 1")
         if times is not None and times < 1:
@@ -115,7 +125,8 @@ class FaultInjector:
 
     def inject_json(self, payload: Mapping[str, Any]) -> FaultRule:
         """Add a rule from the JSON of ``POST /_sandbox/faults`` (the keyword names of ``inject``)."""
-        allowed = {"method", "error_code", "http_status", "drop", "drop_after_apply", "delay", "times"}
+        allowed = {"method", "error_code", "http_status", "drop", "drop_after_apply", "http_status_after_apply",
+                   "delay", "times"}  # fmt: skip
         unknown = set(payload) - allowed - {"probability"}
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")

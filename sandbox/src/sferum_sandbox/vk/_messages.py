@@ -6,8 +6,13 @@ Choices where VK's behaviour is not in the schema (documented so the gateway can
   by the organisation account, for which the two coincide);
 - chat permissions are VK's defaults: any member may invite, the owner and admins may edit the title, see
   the invite link and remove members; the owner can never be removed (error 15, Access denied);
-- adding someone who is already a member succeeds (``1``) and changes nothing; removing someone who is not a
-  member is error 935; an unknown user is error 936 (Contact not found);
+- adding someone who is already a member is error 15 (Access denied) and changes nothing, as VK answers in the
+  field; removing someone who is not a member is error 935; an unknown user is error 936 (Contact not found);
+- a person the sandbox marks as outside the organisation (``Sandbox.set_in_organisation``) cannot be added: error
+  967, "This user can't be added to the work chat, as they aren't an employee." (dev.vk.com, messages.addChatUser);
+  ``createChat`` leaves them out and its ``peer_ids`` name only the people it added;
+- removing someone from a chat deleted in Sferum is error 1017, "Chat was deleted" (dev.vk.com,
+  messages.removeChatUser); the other methods, whose pages do not list 1017, answer 927 for it;
 - a caller who is not a member of the chat gets 917 (You don't have access to this chat).
 """
 
@@ -100,7 +105,7 @@ def create_chat(ctx: CallContext, params: dict[str, Any]) -> Any:
     chat = Chat(ctx.state.next_chat_id, params.get("title", ""), owner_id, ctx.random_code(_INVITE_CODE_LENGTH))
     ctx.state.next_chat_id += 1
     chat.members[owner_id] = ChatMember(owner_id, owner_id, ctx.now, is_admin=True)
-    added = [uid for uid in invited if uid != owner_id]
+    added = [uid for uid in invited if uid != owner_id and uid not in ctx.state.outside_organisation]
     for user_id in added:
         chat.members[user_id] = ChatMember(user_id, owner_id, ctx.now)
     ctx.state.chats[chat.chat_id] = chat
@@ -113,13 +118,18 @@ def add_chat_user(ctx: CallContext, params: dict[str, Any]) -> Any:
     if "user_id" not in params:
         raise VkApiError(100, "user_id is a required parameter")
     user = ctx.user(params["user_id"])
-    if user.id not in chat.members:
-        chat.members[user.id] = ChatMember(user.id, ctx.caller_id, ctx.now)
-        chat.version += 1
+    if user.id in chat.members:
+        raise VkApiError(15, f"user {user.id} is already a member of chat {chat.chat_id}")
+    if user.id in ctx.state.outside_organisation:
+        raise VkApiError(967, f"user {user.id} is not of the chat's organisation")
+    chat.members[user.id] = ChatMember(user.id, ctx.caller_id, ctx.now)
+    chat.version += 1
     return 1
 
 
 def remove_chat_user(ctx: CallContext, params: dict[str, Any]) -> Any:
+    if params["chat_id"] in ctx.state.deleted_chat_ids:
+        raise VkApiError(1017, f"chat {params['chat_id']} was deleted")
     chat = _chat(ctx, params["chat_id"])
     target = params.get("member_id", params.get("user_id"))
     if target is None:

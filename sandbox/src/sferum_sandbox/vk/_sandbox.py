@@ -151,15 +151,32 @@ class Sandbox:
         """
         with self._core.lock:
             del self._core.state.chats[self._chat(chat_id).chat_id]
+            self._core.state.deleted_chat_ids.add(chat_id)
         self.save()
 
     def delete_all_chats(self) -> int:
         """Delete every chat (see :meth:`delete_chat`); return how many there were."""
         with self._core.lock:
             count = len(self._core.state.chats)
+            self._core.state.deleted_chat_ids.update(self._core.state.chats)
             self._core.state.chats.clear()
         self.save()
         return count
+
+    def set_in_organisation(self, user_id: int, in_organisation: bool) -> None:
+        """Mark ``user_id`` as a person of the organisation or not (everyone is, at first).  Someone who is not cannot
+        be in its work chats: ``addChatUser`` answers 967 and ``createChat`` leaves them out.
+
+        :raises KeyError: there is no such person.
+        """
+        with self._core.lock:
+            if user_id not in self._core.state.users:
+                raise KeyError(f"no Sferum user {user_id}")
+            if in_organisation:
+                self._core.state.outside_organisation.discard(user_id)
+            else:
+                self._core.state.outside_organisation.add(user_id)
+        self.save()
 
     def chat_member_ids(self, chat_id: int) -> list[int]:
         """The Sferum ids of chat ``chat_id``'s members in join order, its owner included.
@@ -196,3 +213,9 @@ class Sandbox:
         """API requests per method since the last reset (an ``execute`` request counts as one)."""
         with self._core.lock:
             return dict(self._core.request_counts)
+
+    def call_counts(self) -> dict[str, int]:
+        """API method calls per method since the last reset, each call inside an ``execute`` request counted under
+        its own name (``execute`` itself is not): what Sferum was asked to do, however the requests packed it."""
+        with self._core.lock:
+            return dict(self._core.call_counts)

@@ -147,6 +147,10 @@ class SferumState:
     consents: dict[str, AuthorizationRequest] = attrs.field(factory=dict, repr=False)
     codes: dict[str, AuthorizationCode] = attrs.field(factory=dict, repr=False)
     refresh_grants: dict[str, RefreshGrant] = attrs.field(factory=dict, repr=False)
+    deleted_chat_ids: set[int] = attrs.field(factory=set)
+    """Chats someone deleted in Sferum (``messages.removeChatUser`` on them answers 1017, other methods 927)."""
+    outside_organisation: set[int] = attrs.field(factory=set)
+    """People who are not of the organisation: ``addChatUser`` refuses them (967), ``createChat`` leaves them out."""
     next_user_id: int = ORG_ACCOUNT_ID
     next_chat_id: int = 1
 
@@ -168,6 +172,8 @@ class SferumState:
                 for chat in self.chats.values()
             ],
             "calls": [attrs.asdict(call) for call in self.calls.values()],
+            "deleted_chat_ids": sorted(self.deleted_chat_ids),
+            "outside_organisation": sorted(self.outside_organisation),
             "next_user_id": self.next_user_id,
             "next_chat_id": self.next_chat_id,
         }  # fmt: skip
@@ -187,10 +193,13 @@ class SferumState:
                 chats[raw["chat_id"]] = Chat(**{**raw, "members": members})
             calls = {c["call_id"]: Call(**c) for c in snapshot["calls"]}
             next_user_id, next_chat_id = int(snapshot["next_user_id"]), int(snapshot["next_chat_id"])
+            deleted = {int(chat_id) for chat_id in snapshot.get("deleted_chat_ids", [])}  # absent from older files
+            outside = {int(user_id) for user_id in snapshot.get("outside_organisation", [])}
         except (KeyError, TypeError) as error:
             raise ValueError(f"damaged sandbox state: {error}") from error
         self.users, self.chats, self.calls = users, chats, calls
         self.next_user_id, self.next_chat_id = next_user_id, next_chat_id
+        self.deleted_chat_ids, self.outside_organisation = deleted, outside
 
     def to_json(self) -> dict[str, Any]:
         """Return the state as ``GET /_sandbox/state`` shows it (no tokens, codes or grants)."""

@@ -5,7 +5,21 @@ per-request nonce (unguessable, single use), so a forged POST without it is refu
 ``redirect_uri?code=...&state=...&device_id=...&type=code_v2``; "Cancel" redirects with
 ``error=access_denied``. ``POST /oauth2/auth`` redeems a code once, within ten minutes, for the same client
 and redirect_uri, when ``S256(code_verifier)`` equals the challenge (RFC 7636); a failed attempt does not
-consume the code. Errors there are HTTP 400 ``{"error", "error_description"}`` (RFC 6749 §5.2).
+consume the code. ``grant_type=refresh_token`` issues a new access token and a new refresh token for the same
+device and uses the old refresh token up. Errors there are HTTP 400 ``{"error", "error_description", "state"}``
+(RFC 6749 §5.2; VK's web SDK reads ``state`` from errors too, ``AuthError`` in src/auth/types.ts).
+
+As VK ID does, the token endpoint takes each parameter from the query string or the form body: VK's own web SDK
+(VKCOM/vkid-web-sdk, src/auth/auth.ts, ``exchangeCode`` and ``refreshToken``) sends ``grant_type``,
+``redirect_uri``, ``client_id``, ``code_verifier``, ``state`` and ``device_id`` in the query of the POST and only
+``code`` (or ``refresh_token``) in the body; the plugin's gateway sends everything in the body. A reply carries the
+``state`` the token request sent (the SDK compares it with its own), else the authorization's.
+
+PKCE as VK ID writes it (VK ID's API description, id.vk.com ".../api-integration/api-description"):
+``code_challenge_method`` "принимает значение s256", which VK's web SDK sends in lower case
+(``CODE_CHALLENGE_METHOD = 's256'``) and VK's Android guide as ``S256``, so both spellings are accepted and
+nothing else; ``code_verifier`` is 43 to 128 characters of ``a-z A-Z 0-9 _ -`` (narrower than RFC 7636, which
+also allows ``.`` and ``~``).
 """
 
 from __future__ import annotations
@@ -15,7 +29,6 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from werkzeug.wrappers import Request, Response
@@ -27,7 +40,10 @@ from ._state import ORG_ACCOUNT_ID, AuthorizationCode, AuthorizationRequest, Ref
 
 CODE_LIFETIME_SECONDS = 600
 ACCESS_TOKEN_LIFETIME_SECONDS = 3600
-_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_VERIFIER = re.compile(r"[A-Za-z0-9_-]{43,128}")
+"""VK ID's code verifier: ``a-z, A-Z, 0-9, _, -``, 43 to 128 characters (its API description)."""
+_CHALLENGE_METHOD = "s256"
+"""Compared case-insensitively: VK writes it ``s256`` (API description, web SDK) and ``S256`` (Android guide)."""
 _NAME_MAX = 100
 
 
@@ -55,9 +71,19 @@ def _redirect(uri: str) -> Response:
     return Response(status=302, headers={"Location": uri, "Cache-Control": "no-store"})
 
 
-def _oauth_error(error: str, description: str) -> Response:
-    body = json.dumps({"error": error, "error_description": description})
+def _oauth_error(error: str, description: str, state: str = "") -> Response:
+    payload = {"error": error, "error_description": description}
+    if state:
+        payload["state"] = state  # "Строка переданная в изначальном запросе" (the web SDK's AuthError.state)
+    body = json.dumps(payload)
     return Response(body, status=400, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _token_params(request: Request) -> dict[str, str]:
+    """The token request's parameters, each from the form body or else the query string (as VK ID takes them)."""
+    params = request.args.to_dict()
+    params.update({key: value for key, value in request.form.to_dict().items() if value or key not in params})
+    return params
 
 
 class VkIdProvider:
@@ -82,8 +108,10 @@ class VkIdProvider:
         state = args.get("state", "")
         if args.get("response_type") != "code":
             return _redirect(_with_query(redirect_uri, self._error("unsupported_response_type", state)))
-        if not args.get("code_challenge") or args.get("code_challenge_method") != "S256":
-            return _redirect(_with_query(redirect_uri, self._error("invalid_request", state, "PKCE S256 needed")))
+        method = args.get("code_challenge_method", "")
+        if not args.get("code_challenge") or method.lower() != _CHALLENGE_METHOD:
+            error = self._error("invalid_request", state, "PKCE is required: code_challenge_method=s256")
+            return _redirect(_with_query(redirect_uri, error))
         if not state:
             return _redirect(_with_query(redirect_uri, self._error("invalid_request", state, "state is required")))
         pending = AuthorizationRequest(
@@ -148,45 +176,52 @@ class VkIdProvider:
 
     def token(self, request: Request) -> Response:
         """``POST /oauth2/auth``: exchange a code (or a refresh token) for tokens."""
-        form = request.form
-        if form.get("client_id") != str(self._core.app_id):
-            return _oauth_error("invalid_client", "client_id is not a registered application")
-        grant_type = form.get("grant_type")
+        params = _token_params(request)
+        state = params.get("state", "")
+        if params.get("client_id") != str(self._core.app_id):
+            return _oauth_error("invalid_client", "client_id is not a registered application", state)
+        grant_type = params.get("grant_type")
         with self._core.lock:
             if grant_type == "authorization_code":
-                return self._redeem_code(form)
+                return self._redeem_code(params, state)
             if grant_type == "refresh_token":
-                return self._refresh(form)
-        return _oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+                return self._refresh(params, state)
+        return _oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token", state)
 
-    def _redeem_code(self, form: Any) -> Response:
-        missing = [key for key in ("code", "code_verifier", "redirect_uri", "device_id") if not form.get(key)]
+    def _redeem_code(self, params: dict[str, str], state: str) -> Response:
+        missing = [key for key in ("code", "code_verifier", "redirect_uri", "device_id") if not params.get(key)]
         if missing:
-            return _oauth_error("invalid_request", f"missing parameters: {', '.join(missing)}")
-        if not _VERIFIER.fullmatch(form["code_verifier"]):
-            return _oauth_error("invalid_request", "code_verifier must be 43-128 unreserved characters")
+            return _oauth_error("invalid_request", f"missing parameters: {', '.join(missing)}", state)
+        if not _VERIFIER.fullmatch(params["code_verifier"]):
+            return _oauth_error("invalid_request", "code_verifier must be 43-128 characters of a-z A-Z 0-9 _ -", state)
         codes = self._core.state.codes
-        grant = codes.get(form["code"])
+        grant = codes.get(params["code"])
         if grant is None:
-            return _oauth_error("invalid_grant", "code is invalid or has already been used")
+            return _oauth_error("invalid_grant", "code is invalid or has already been used", state)
         if grant.expires_at <= self._core.clock():
-            del codes[form["code"]]
-            return _oauth_error("invalid_grant", "code has expired")
-        if form["redirect_uri"] != grant.request.redirect_uri:
-            return _oauth_error("invalid_grant", "redirect_uri does not match the authorization request")
-        if form["device_id"] != grant.device_id:
-            return _oauth_error("invalid_grant", "device_id does not match the authorization")
-        if not hmac.compare_digest(s256(form["code_verifier"]), grant.request.code_challenge):
-            return _oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
-        del codes[form["code"]]
-        return self._tokens(grant.user_id, grant.device_id, grant.request.scope, grant.request.state)
+            del codes[params["code"]]
+            return _oauth_error("invalid_grant", "code has expired", state)
+        if params["redirect_uri"] != grant.request.redirect_uri:
+            return _oauth_error("invalid_grant", "redirect_uri does not match the authorization request", state)
+        if params["device_id"] != grant.device_id:
+            return _oauth_error("invalid_grant", "device_id does not match the authorization", state)
+        if not hmac.compare_digest(s256(params["code_verifier"]), grant.request.code_challenge):
+            return _oauth_error("invalid_grant", "code_verifier does not match the code_challenge", state)
+        del codes[params["code"]]
+        return self._tokens(grant.user_id, grant.device_id, grant.request.scope, state or grant.request.state)
 
-    def _refresh(self, form: Any) -> Response:
-        grant = self._core.state.refresh_grants.get(form.get("refresh_token", ""))
-        if grant is None or form.get("device_id") != grant.device_id:
-            return _oauth_error("invalid_grant", "refresh_token is invalid")
-        del self._core.state.refresh_grants[form["refresh_token"]]  # rotated: each refresh token works once
-        return self._tokens(grant.user_id, grant.device_id, grant.scope, form.get("state", ""))
+    def _refresh(self, params: dict[str, str], state: str) -> Response:
+        missing = [key for key in ("refresh_token", "device_id") if not params.get(key)]
+        if missing:
+            return _oauth_error("invalid_request", f"missing parameters: {', '.join(missing)}", state)
+        grants = self._core.state.refresh_grants
+        grant = grants.get(params["refresh_token"])
+        if grant is None:
+            return _oauth_error("invalid_grant", "refresh_token is invalid or has already been used", state)
+        if params["device_id"] != grant.device_id or grant.client_id != self._core.app_id:
+            return _oauth_error("invalid_grant", "refresh_token was not issued to this device", state)
+        del grants[params["refresh_token"]]  # rotated: each refresh token works once
+        return self._tokens(grant.user_id, grant.device_id, grant.scope, state)
 
     def _tokens(self, user_id: int, device_id: str, scope: str, state: str) -> Response:
         core = self._core
