@@ -5,6 +5,10 @@ argument object JSON-encoded, so a value (a chat title with quotes or ``"});``) 
 string literal.  VK runs up to 25 API calls per ``execute`` (dev.vk.com/method/execute; the schema's
 execute/methods.json describes neither ``code`` nor the limit).  A call that fails inside ``execute`` comes
 back as ``false`` in the result array, and ``execute_errors`` lists the failures only, in call order.
+
+Operations that must not be applied twice (``messages.createChat``) go through ``execute`` too, by their own path
+(:meth:`~sferum_plugin.gateway.client.SferumClient.execute_once`): a request that may have reached Sferum is never
+sent again, and :func:`unknown_where_applied` marks each call that failed after it may have been applied.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ import attrs
 
 from sferum_plugin.gateway._exchange import ApiReply, api_error
 from sferum_plugin.gateway._parse import ReplyReader
-from sferum_plugin.gateway.errors import MalformedResponseError, SferumError
+from sferum_plugin.gateway.errors import MalformedResponseError, OutcomeUnknownError, SferumError, may_have_been_applied
 from sferum_plugin.gateway.operations import Operation, ParamValue
 from sferum_plugin.gateway.retry import RetryPolicy
 
-__all__ = ["EXECUTE_MAX_CALLS", "BatchOutcome", "execute_code", "map_execute_reply", "split_batches"]
+__all__ = ["EXECUTE_MAX_CALLS", "BatchOutcome", "execute_code", "map_execute_reply", "split_batches",
+           "unknown_where_applied"]  # fmt: skip
 
 T = TypeVar("T")
 
@@ -132,3 +137,22 @@ def _failure(operation: Operation[T], payload: Mapping[str, object] | None, retr
             request_params=operation.params,
         )
     return api_error(payload, method=operation.method, public_params=operation.params, retry=retry)
+
+
+def unknown_where_applied(outcomes: Sequence[BatchOutcome[T]]) -> list[BatchOutcome[T]]:
+    """Outcomes of calls that must not be repeated blindly: a call that failed after it may have been applied
+    (error 1 or 10 inside ``execute``, a result that cannot be read; :func:`may_have_been_applied`) carries
+    :class:`OutcomeUnknownError` instead, as the same call sent alone would; a refusal stays as it is."""
+    settled: list[BatchOutcome[T]] = []
+    for outcome in outcomes:
+        error = outcome.error
+        if error is not None and may_have_been_applied(error) and not isinstance(error, OutcomeUnknownError):
+            unknown = OutcomeUnknownError(
+                f"the call may or may not have been applied ({error.message}); reconcile before calling it again",
+                method=outcome.operation.method,
+                request_params=error.request_params,
+            )
+            unknown.__cause__ = error
+            outcome = BatchOutcome(outcome.operation, error=unknown)
+        settled.append(outcome)
+    return settled

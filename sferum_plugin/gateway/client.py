@@ -16,7 +16,13 @@ import httpx
 from sferum_plugin.gateway import operations
 from sferum_plugin.gateway._exchange import ApiReply, encode_form, post_form, read_api_reply
 from sferum_plugin.gateway._parse import ReplyReader
-from sferum_plugin.gateway.batch import BatchOutcome, execute_code, map_execute_reply, split_batches
+from sferum_plugin.gateway.batch import (
+    BatchOutcome,
+    execute_code,
+    map_execute_reply,
+    split_batches,
+    unknown_where_applied,
+)
 from sferum_plugin.gateway.config import GatewayConfig
 from sferum_plugin.gateway.domain import ChatInfo, ChatMember, CreatedChat, SferumUser, StartedCall
 from sferum_plugin.gateway.errors import MalformedResponseError, OutcomeUnknownError, SferumError
@@ -104,11 +110,11 @@ class SferumClient:
         sent) carry that error.
 
         :raises ValueError: the batch holds a non-idempotent operation: a retried ``execute`` must not create
-            a chat or a call twice, so those are sent alone with :meth:`call`.
+            a chat or a call twice, so those go through :meth:`execute_once` (or alone through :meth:`call`).
         """
         for operation in batch:
             if not operation.idempotent:
-                raise ValueError(f"{operation.method} is not idempotent and cannot be batched")
+                raise ValueError(f"{operation.method} is not idempotent: send it with execute_once, not execute_batch")
         outcomes: list[BatchOutcome[T]] = []
         for run in split_batches(batch):
             try:
@@ -123,6 +129,41 @@ class SferumClient:
                 outcomes.extend(BatchOutcome(operation, error=error) for operation in batch[len(outcomes) :])
                 break
         return outcomes
+
+    def execute_once(self, run: Sequence[Operation[T]]) -> list[BatchOutcome[T]]:
+        """Run up to 25 operations that must not be applied twice (``messages.createChat``) in one ``execute``
+        request that is never sent again once it may have reached Sferum; return one outcome per operation.
+
+        The request is repeated only after a failure that applied nothing (no connection, HTTP 429, error 6).
+        A call that fails inside it is its own outcome: a refusal as it is; a failure after which the call may have
+        been applied (error 1 or 10, a result that cannot be read) as :class:`OutcomeUnknownError`.
+
+        :raises OutcomeUnknownError: the request failed after it may have been applied (no reply, a timeout, HTTP
+            5xx, error 1 or 10, a reply that cannot be read): any of its calls may have taken effect, so each must be
+            reconciled (a chat searched for) before it is sent again.
+        :raises SferumError: the request was refused as a whole without being applied (a quota error, a rejected
+            token, error 6 after the retries).
+        :raises ValueError: no operation, or more than 25.
+        """
+        code = execute_code(run)
+        try:
+            reply = self._send("execute", {"code": code}, idempotent=False)
+            try:
+                mapped = map_execute_reply(run, reply, retry=self._retry)
+            except MalformedResponseError as error:
+                # Which of the calls ran cannot be read: the whole request is as ambiguous as a lost reply.
+                raise OutcomeUnknownError(
+                    f"the reply cannot be read ({error.message}); reconcile every call before sending any again",
+                    method="execute",
+                    request_params=error.request_params,
+                ) from error
+        except SferumError as error:
+            logger.warning("execute of %d operations that must not be repeated failed: %s", len(run), error)
+            raise
+        for outcome in mapped:
+            if outcome.error is not None:
+                self.failures.refusal(outcome.error)
+        return unknown_where_applied(mapped)
 
     def _send(self, method: str, params: Mapping[str, ParamValue], *, idempotent: bool) -> ApiReply:
         form = encode_form(params)

@@ -55,13 +55,14 @@ class CrashAfterSend:
 
     def execute_batch(self, batch):  # type: ignore[no-untyped-def]
         outcomes = self._api.execute_batch(batch)  # type: ignore[attr-defined]
-        if any(op.method != "messages.getConversationMembers" for op in batch):
+        if any(op.method not in ("messages.getConversationMembers", "messages.searchConversations") for op in batch):
             raise Crash
         return outcomes
 
 
 class CrashAfterCreate:
-    """A Sferum client that dies right after Sferum created a chat, before the outcome is recorded."""
+    """A Sferum client that dies right after Sferum ran a batch of createChat calls, before the outcomes are
+    recorded."""
 
     def __init__(self, api: object) -> None:
         self._api = api
@@ -69,8 +70,8 @@ class CrashAfterCreate:
     def __getattr__(self, name: str) -> object:
         return getattr(self._api, name)
 
-    def create_chat(self, title, member_ids):  # type: ignore[no-untyped-def]
-        self._api.create_chat(title, member_ids)  # type: ignore[attr-defined]
+    def execute_once(self, run):  # type: ignore[no-untyped-def]
+        self._api.execute_once(run)  # type: ignore[attr-defined]
         raise Crash
 
 

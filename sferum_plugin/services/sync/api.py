@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from sferum_plugin.gateway.batch import BatchOutcome
-from sferum_plugin.gateway.domain import ChatInfo, CreatedChat, SferumUser
+from sferum_plugin.gateway.domain import ChatInfo, SferumUser
 from sferum_plugin.gateway.operations import Operation
 from sferum_plugin.gateway.tally import FailureTally
 
@@ -27,8 +27,9 @@ class ChatsApi(Protocol):
         """Run idempotent operations, 25 per ``execute`` request."""
         ...
 
-    def create_chat(self, title: str, member_ids: Sequence[int]) -> CreatedChat:
-        """``messages.createChat`` (never repeated blindly: it may raise OutcomeUnknownError)."""
+    def execute_once(self, run: Sequence[Operation[T]]) -> list[BatchOutcome[T]]:
+        """Up to 25 ``messages.createChat`` in one ``execute`` request, never repeated blindly: it raises
+        OutcomeUnknownError for the whole request after an ambiguous failure."""
         ...
 
     def search_chats(self, query: str, *, exact_title: bool = False) -> list[ChatInfo]:

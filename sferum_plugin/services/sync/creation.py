@@ -1,5 +1,5 @@
-"""Creating chats in Sferum exactly once, even when ``messages.createChat`` ends with an unknown outcome or the
-worker dies right after Sferum created the chat.
+"""Creating chats in Sferum exactly once, 25 to an ``execute`` request, even when a request ends with an unknown
+outcome or the worker dies right after Sferum created the chats.
 
 Every chat carries a unique *marker* at the end of its Sferum title, in brackets (``"ИВТ-21 [g17]"``: ``g`` for a
 study group and its id, ``u`` for a unit, ``c`` and a random tag for a custom chat).  A visible tag was chosen
@@ -9,19 +9,25 @@ people renaming the chat see, and tend to keep, the tag.  States of a chat row:
 ``creating``: nothing was sent yet.  ``unknown``: a ``createChat`` may have been sent and its outcome is not
 recorded.  Before a pass sends anything it marks all the chats it is about to create ``unknown`` in one
 statement, so that a worker dying at any point leaves only ``unknown`` rows behind for what it may have created.
-A chat in ``unknown`` is searched by its marker before anything else: found → ``active`` (adopted, its member list
-is verified next), not found → created.  Outcomes are kept in memory and written together (a few statements
-whatever the number of chats) at the end, when a quota error stops the pass, and at checkpoints every
-:data:`CHECKPOINT_SECONDS` of a long pass, which also renew the pass's leases; a crash therefore costs at most one
-search per chat created since the last checkpoint, never a duplicate.  Sferum refusing a chat → ``failed``.
-The caller holds the chats' leases, so no other worker creates them meanwhile.
+The pass first searches every chat that was ``unknown`` by its marker (25 searches to an ``execute``): found →
+``active`` (adopted, its member list is verified next), not found → created with the rest.  It then sends the
+``createChat`` calls 25 to an ``execute`` request through the gateway's non-idempotent path
+(:meth:`~sferum_plugin.gateway.client.SferumClient.execute_once`: a request that may have reached Sferum is never
+sent again).  A request whose outcome is unknown (no reply, HTTP 5xx, a reply that cannot be read; the one rule is
+:func:`~sferum_plugin.gateway.errors.may_have_been_applied`) leaves every chat of it ``unknown``, to be searched for
+before anything is created again; a call that fails inside the request is settled for its chat alone (Sferum
+refusing it → ``failed``, or ``creating`` again when a retry can help; failing after it may have run → ``unknown``).
+Outcomes are kept in memory and written together (a few statements whatever the number of chats) at the end, when
+a quota error stops the pass, and at checkpoints every :data:`CHECKPOINT_SECONDS` of a long pass, which also renew
+the pass's leases; a crash therefore costs at most a search for each chat created since the last checkpoint (25 to
+a request), never a duplicate.  The caller holds the chats' leases, so no other worker creates them meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from datetime import datetime, timedelta
 
 import attrs
@@ -29,8 +35,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Database
-from sferum_plugin.gateway.domain import ChatInfo
-from sferum_plugin.gateway.errors import OutcomeUnknownError, QuotaExceededError, SferumError
+from sferum_plugin.gateway import operations
+from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS, BatchOutcome
+from sferum_plugin.gateway.domain import ChatInfo, CreatedChat
+from sferum_plugin.gateway.errors import OutcomeUnknownError, QuotaExceededError, SferumError, may_have_been_applied
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
 from sferum_plugin.services.sync import workers
 from sferum_plugin.services.sync.api import ChatsApi
@@ -43,11 +51,13 @@ logger = logging.getLogger(__name__)
 
 CREATE_MEMBERS_MAX = 200
 """Members passed to createChat at once; the rest are added by the sync pass.  Assumption: the schema sets no
-limit on ``user_ids``; a modest one keeps the form body small."""
+limit on ``user_ids``; a modest one keeps the form body small (25 calls share an ``execute``: at most 5,000 ids,
+some 50 KB of ``code``; VK documents no limit on its length)."""
 
 CHECKPOINT_SECONDS = 30.0
-"""How often a long creation pass writes the outcomes so far and renews its leases (wall-clock seconds).  At the
-default pace of 3 requests/s that is about 90 chats: the most a crash can leave to be searched for again."""
+"""How often a long creation pass writes the outcomes so far and renews its leases (wall-clock seconds, checked
+between two requests).  At the default pace of 3 requests/s that is about 90 requests: the chats created since the
+last checkpoint are the most a crash can leave to be searched for again, 25 searches to a request."""
 
 
 def sferum_title(title: str, marker: str) -> str:
@@ -76,6 +86,16 @@ class Realized:
 
 
 @attrs.frozen
+class _Chat:
+    """A chat row to create (or to find): its state when the pass began."""
+
+    id: int
+    state: str
+    title: str
+    marker: str
+
+
+@attrs.frozen
 class _Outcome:
     chat_pk: int
     state: str
@@ -87,11 +107,16 @@ class _Outcome:
 
 def find_by_marker(api: ChatsApi, marker: str) -> ChatInfo | None:
     """The organisation's chat whose title ends with ``[marker]``, if any (newest first)."""
-    tag = f"[{marker}]"
-    for chat in api.search_chats(tag):
-        if chat.title.endswith(tag):
-            return chat
-    return None
+    return _marked(api.search_chats(_tag(marker)), marker)
+
+
+def _tag(marker: str) -> str:
+    return f"[{marker}]"
+
+
+def _marked(chats: Iterable[ChatInfo], marker: str) -> ChatInfo | None:
+    """The first of ``chats`` (a search for the marker, newest first) whose title ends with ``[marker]``."""
+    return next((chat for chat in chats if chat.title.endswith(_tag(marker))), None)
 
 
 def realize_chats(
@@ -110,81 +135,144 @@ def realize_chats(
     if not desired:
         return result
     with db.session() as session:
-        rows = session.execute(
-            select(SferumChat.id, SferumChat.state, SferumChat.title, SferumChat.marker)
-            .where(SferumChat.id.in_(sorted(desired)), SferumChat.state.in_(("creating", "unknown")))
-            .order_by(SferumChat.id)
-        ).all()
+        rows = [
+            _Chat(*row)
+            for row in session.execute(
+                select(SferumChat.id, SferumChat.state, SferumChat.title, SferumChat.marker)
+                .where(SferumChat.id.in_(sorted(desired)), SferumChat.state.in_(("creating", "unknown")))
+                .order_by(SferumChat.id)
+            )
+        ]
         # From here on a createChat may be in flight for each of them: a crash must leave them "unknown".
         _move(session, [row.id for row in rows if row.state == "creating"], old="creating", new="unknown")
-    outcomes: list[_Outcome] = []
-    started = last_checkpoint = clock()
-    done = 0
+    step = _Step(db, api, now=now, org_user_id=org_user_id, lease=lease, clock=clock, result=result)
+    step.absent = [row for row in rows if row.state == "creating"]
     try:
-        for done, row in enumerate(rows, start=1):
-            outcome = _realize_one(api, row.id, row.state, sferum_title(row.title, row.marker), row.marker,
-                                   members=desired[row.id], org_user_id=org_user_id, result=result)  # fmt: skip
-            if outcome is None:  # a quota error: this chat and the rest stay as they were before the pass
-                done -= 1
-                break
-            outcomes.append(outcome)
-            if clock() - last_checkpoint >= CHECKPOINT_SECONDS and done < len(rows):
-                _write(db, outcomes, now, org_user_id)
-                outcomes.clear()
-                last_checkpoint = clock()
-                result.checkpoints += 1
-                if lease is not None:
-                    _renew(db, lease, now + timedelta(seconds=last_checkpoint - started))
+        step.search([row for row in rows if row.state == "unknown"])
+        step.create(desired)
     except Exception:
         # Not a crash: keep what is known, so that the next pass does not search for these chats again.
-        _write(db, outcomes, now, org_user_id, unsent=[row.id for row in rows[done:] if row.state == "creating"])
+        step.write(final=True)
         raise
-    # Chats the pass never reached (a quota stop) go back to "creating": no createChat was sent for them.
-    _write(db, outcomes, now, org_user_id, unsent=[row.id for row in rows[done:] if row.state == "creating"])
+    # Chats known to be absent whose createChat was never sent (a quota stop) go back to "creating".
+    step.write(final=True)
     return result
 
 
-def _realize_one(
-    api: ChatsApi,
-    chat_pk: int,
-    state: str,
-    title: str,
-    marker: str,
-    *,
-    members: Set[int],
-    org_user_id: int | None,
-    result: Realized,
-) -> _Outcome | None:
-    """One chat: search (if an earlier createChat may have worked), then create.  ``None``: a quota error."""
-    stage = "search" if state == "unknown" else "create"
-    try:
-        if stage == "search":
-            result.requests += 1
-            found = find_by_marker(api, marker)
-            if found is not None:
-                result.created += 1
-                return _Outcome(chat_pk, "active", chat_id=found.chat_id, needs_verify=True)
-            stage = "create"  # not there: the lost createChat never took effect, creating now cannot duplicate it
-        initial = sorted(members - {org_user_id} if org_user_id is not None else members)[:CREATE_MEMBERS_MAX]
-        result.requests += 1
-        created = api.create_chat(title, initial)
-    except OutcomeUnknownError as error:
-        logger.warning("createChat for chat row %s: outcome unknown (%s)", chat_pk, error)
-        return _Outcome(chat_pk, "unknown", error=reason_of(error))
-    except QuotaExceededError as error:
-        result.quota = error
-        return None
-    except SferumError as error:
-        if stage == "search" or verdict_of(error) is Verdict.RETRY:
-            # A failed search leaves the question open; a createChat Sferum did not run can simply be sent again.
-            return _Outcome(chat_pk, "unknown" if stage == "search" else "creating", error=reason_of(error))
+@attrs.define
+class _Step:
+    """One creation step under way: what it knows so far, written at checkpoints and at the end."""
+
+    db: Database
+    api: ChatsApi
+    now: datetime
+    org_user_id: int | None
+    lease: Lease | None
+    clock: Callable[[], float]
+    result: Realized
+    absent: list[_Chat] = attrs.field(factory=list)
+    """Chats known not to exist in Sferum: ``creating`` before the pass, or searched for and not found."""
+    sent: set[int] = attrs.field(factory=set)
+    """Chats a ``createChat`` was sent for (or may have been)."""
+    outcomes: list[_Outcome] = attrs.field(factory=list)
+    requests: int = 0
+    started: float = attrs.field(init=False)
+    last_checkpoint: float = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.started = self.last_checkpoint = self.clock()
+
+    def search(self, rows: Sequence[_Chat]) -> None:
+        """Look for chats an earlier ``createChat`` may have made, 25 searches per ``execute``."""
+        for start in range(0, len(rows), EXECUTE_MAX_CALLS):
+            run = rows[start : start + EXECUTE_MAX_CALLS]
+            self._before_request()
+            found = self.api.execute_batch([operations.search_chats(_tag(row.marker)) for row in run])
+            for row, outcome in zip(run, found, strict=True):
+                if isinstance(outcome.error, QuotaExceededError):
+                    self.result.quota = outcome.error  # this chat stays "unknown", like those not searched yet
+                elif outcome.error is not None:
+                    # A failed search leaves the question open.
+                    self.outcomes.append(_Outcome(row.id, "unknown", error=reason_of(outcome.error)))
+                elif (chat := _marked(outcome.value or (), row.marker)) is not None:
+                    self.result.created += 1
+                    self.outcomes.append(_Outcome(row.id, "active", chat_id=chat.chat_id, needs_verify=True))
+                else:
+                    # Not there: the lost createChat never took effect, creating it now cannot duplicate it.
+                    self.absent.append(row)
+            if self.result.quota is not None:
+                return
+
+    def create(self, desired: Mapping[int, Set[int]]) -> None:
+        """Create the chats known to be absent, 25 ``createChat`` calls per ``execute`` request."""
+        if self.result.quota is not None:
+            return
+        rows = sorted(self.absent, key=lambda row: row.id)
+        org = {self.org_user_id} if self.org_user_id is not None else set()
+        for start in range(0, len(rows), EXECUTE_MAX_CALLS):
+            run = rows[start : start + EXECUTE_MAX_CALLS]
+            batch = [
+                operations.create_chat(sferum_title(row.title, row.marker),
+                                       sorted(desired[row.id] - org)[:CREATE_MEMBERS_MAX])
+                for row in run
+            ]  # fmt: skip
+            self._before_request()
+            self.sent.update(row.id for row in run)
+            try:
+                outcomes = self.api.execute_once(batch)
+            except OutcomeUnknownError as error:
+                logger.warning("createChat for chat rows %s: outcome unknown (%s)", [row.id for row in run], error)
+                self.outcomes.extend(_Outcome(row.id, "unknown", error=reason_of(error)) for row in run)
+                continue
+            except QuotaExceededError as error:
+                self.sent.difference_update(row.id for row in run)  # refused before anything ran
+                self.result.quota = error
+                return
+            except SferumError as error:  # refused as a whole, nothing applied: as if each call was refused
+                outcomes = [BatchOutcome(operation, error=error) for operation in batch]
+            for row, outcome in zip(run, outcomes, strict=True):
+                self.outcomes.append(self._created(row.id, outcome))
+            if self.result.quota is not None:
+                return
+
+    def _created(self, chat_pk: int, outcome: BatchOutcome[CreatedChat]) -> _Outcome:
+        """What one ``createChat`` of a request came to."""
+        error = outcome.error
+        if error is None:
+            created = outcome.unwrap()
+            self.result.created += 1
+            # An old API version answers with the bare chat id: then the member list is read before any change.
+            added = frozenset(created.member_ids or ())
+            return _Outcome(chat_pk, "active", chat_id=created.chat_id, needs_verify=created.member_ids is None,
+                            members=added)  # fmt: skip
+        if may_have_been_applied(error):
+            logger.warning("createChat for chat row %s: outcome unknown (%s)", chat_pk, error)
+            return _Outcome(chat_pk, "unknown", error=reason_of(error))
+        if isinstance(error, QuotaExceededError):
+            self.result.quota = error  # not created; the service pauses and the chat waits in "creating"
+            return _Outcome(chat_pk, "creating", error=reason_of(error))
+        if verdict_of(error) is Verdict.RETRY:
+            return _Outcome(chat_pk, "creating", error=reason_of(error))  # Sferum did not run it: send it again
         logger.warning("Sferum refused chat row %s: %s", chat_pk, error)
-        result.failed += 1
+        self.result.failed += 1
         return _Outcome(chat_pk, "failed", error=reason_of(error))
-    result.created += 1
-    # An old API version answers with the bare chat id: then the member list is read before any change.
-    added = frozenset(created.member_ids or ())
-    return _Outcome(chat_pk, "active", chat_id=created.chat_id, needs_verify=created.member_ids is None, members=added)
+
+    def _before_request(self) -> None:
+        """Count the request; before every one but the first, write a checkpoint if it is due."""
+        self.requests += 1
+        self.result.requests += 1
+        if self.requests > 1 and self.clock() - self.last_checkpoint >= CHECKPOINT_SECONDS:
+            self.write()
+            self.last_checkpoint = self.clock()
+            self.result.checkpoints += 1
+            if self.lease is not None:
+                _renew(self.db, self.lease, self.now + timedelta(seconds=self.last_checkpoint - self.started))
+
+    def write(self, *, final: bool = False) -> None:
+        """Record the outcomes so far; at the end, chats known absent and never sent go back to ``creating``."""
+        unsent = [row.id for row in self.absent if row.id not in self.sent] if final else None
+        _write(self.db, self.outcomes, self.now, self.org_user_id, unsent=unsent)
+        self.outcomes.clear()
 
 
 def _write(

@@ -12,6 +12,8 @@ The control API, for tests, benchmarks and demos (never through the private modu
 - ``Sandbox.add_user`` seeds a person, ``Sandbox.issue_user_token`` signs one in as VK ID would;
 - ``Sandbox.faults`` (a ``FaultInjector``) injects error codes, HTTP 5xx, dropped connections and delays;
 - ``Sandbox.state``, ``Sandbox.chat_member_ids`` and ``Sandbox.request_counts`` read what it holds and was asked;
+- ``Sandbox.write_counts`` counts the calls that changed Sferum (``createChat``, ``addChatUser`` ...), those inside
+  an ``execute`` included;
 - ``Sandbox.delete_chat``, ``Sandbox.delete_all_chats`` and ``Sandbox.remove_chat_member`` change Sferum behind
   the API's back, as people do in Sferum itself;
 - ``Sandbox.reset`` returns to the seeded demo organisation.

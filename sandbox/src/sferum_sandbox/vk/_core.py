@@ -39,6 +39,8 @@ class SandboxCore:
     request_counts: Counter[str] = attrs.field(factory=Counter)
     call_counts: Counter[str] = attrs.field(factory=Counter)
     """Method calls, each call inside an ``execute`` counted under its own name (``execute`` itself is not)."""
+    write_counts: Counter[str] = attrs.field(factory=Counter)
+    """Calls that changed Sferum (``WRITE_METHODS`` in ``_dispatch``), those inside an ``execute`` included."""
     rng: random.Random = attrs.field(init=False)
     faults: FaultInjector = attrs.field(init=False)
     limiter: TokenBucketLimiter = attrs.field(init=False)
@@ -68,6 +70,7 @@ class SandboxCore:
             self.limiter.reset()
             self.request_counts.clear()
             self.call_counts.clear()
+            self.write_counts.clear()
 
     def random_secret(self, prefix: str, length: int = 40) -> str:
         """A token-like secret from the seeded generator (deterministic for a seed and call order)."""

@@ -36,6 +36,12 @@ logger = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Handler] = {**_messages.HANDLERS, **_calls.HANDLERS, **_accounts.HANDLERS}
 EXECUTE_MAX_CALLS = 25
+WRITE_METHODS = frozenset(
+    {"messages.createChat", "messages.addChatUser", "messages.removeChatUser", "messages.editChat", "calls.start",
+     "calls.forceFinish"}
+)  # fmt: skip
+"""Methods that change Sferum (``messages.getInviteLink`` does only with ``reset``): counted in ``write_counts``
+each time one of them is carried out, on its own or inside an ``execute``."""
 _TOKEN_TYPE_ERRORS = {TOKEN_SERVICE: (28, "method is unavailable with service token"), "group": (27, "")}
 
 
@@ -146,7 +152,10 @@ class ApiDispatcher:
             raise VkApiError(3, f"method {name!r} is not emulated by the Sferum sandbox")
         self._check_token_type(name, caller)
         parsed = parse_params(self._core.contract.methods[name], params)
-        return HANDLERS[name](self._context(caller, base_url), parsed)
+        result = HANDLERS[name](self._context(caller, base_url), parsed)
+        if name in WRITE_METHODS or (name == "messages.getInviteLink" and parsed.get("reset")):
+            self._core.write_counts[name] += 1  # carried out: a refused call (an error above) changed nothing
+        return result
 
     def _run(
         self, name: str, params: Mapping[str, str], caller: AccessToken, base_url: str, outcome: ApiOutcome

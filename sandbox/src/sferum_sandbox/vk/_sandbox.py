@@ -204,6 +204,14 @@ class Sandbox:
             raise KeyError(f"no Sferum chat {chat_id}")
         return chat
 
+    def write_counts(self) -> dict[str, int]:
+        """Calls that changed Sferum, per method, since the last reset: each ``messages.createChat``,
+        ``addChatUser``, ``removeChatUser``, ``editChat``, ``getInviteLink`` with ``reset``, ``calls.start`` and
+        ``calls.forceFinish`` the sandbox carried out, on its own or inside an ``execute`` request; a call it refused
+        (an error, an injected fault before it ran) changed nothing and is not counted."""
+        with self._core.lock:
+            return dict(self._core.write_counts)
+
     def state(self) -> dict[str, Any]:
         """The state as JSON-ready data (the same as ``GET /_sandbox/state``)."""
         with self._core.lock:
