@@ -22,6 +22,7 @@ from sferum_plugin.gateway.credentials import CheckVerdict, CredentialCheck
 from sferum_plugin.gateway.errors import (
     AccessDeniedError,
     AuthError,
+    CaptchaNeededError,
     ChatAccessDeniedError,
     ChatError,
     ChatNotFoundError,
@@ -30,12 +31,14 @@ from sferum_plugin.gateway.errors import (
     InvalidUserIdError,
     MalformedResponseError,
     NotChatAdminError,
+    NotOrganisationMemberError,
     OutcomeUnknownError,
     PermanentApiError,
     QuotaExceededError,
     RetryableApiError,
     ServerError,
     SferumError,
+    SpamRestrictionError,
     TransportError,
     VkIdError,
 )
@@ -123,6 +126,13 @@ _GIVEN_UP = N_(
 # Refusals: repeating the same request cannot help, whoever repeats it.
 _REFUSALS: tuple[tuple[type[SferumError], str], ...] = (
     (ChatNotFoundError, N_("Чат удалён в Сферуме.")),
+    (
+        NotOrganisationMemberError,
+        N_(
+            "Человек не состоит в организации в Сферуме, поэтому в её рабочий чат его добавить нельзя: добавьте его "
+            "в организацию в Сферуме."
+        ),
+    ),
     (ContactNotFoundError, N_("Пользователь не найден в Сферуме: профиль удалён или недоступен.")),
     (InvalidUserIdError, N_("Пользователь не найден в Сферуме: профиль удалён или недоступен.")),
     (
@@ -168,14 +178,25 @@ def _transient_kind(error: SferumError) -> str | None:
 
 
 def _quota(error: QuotaExceededError, retry: Retry) -> Explanation:
-    if retry is Retry.BY_PERSON:
+    if retry is not Retry.BY_PERSON:
+        text = N_(
+            "Сферум временно ограничил число запросов организации: синхронизация приостановлена до %(until)s, "
+            "затем продолжится сама."
+        )
+        return Explanation(text, will_retry=True, until=error.resume_at)
+    if isinstance(error, CaptchaNeededError):
+        text = N_(
+            "Сферум потребовал ввести капчу от имени учётной записи организации. Попробуйте снова после %(until)s; "
+            "если это повторяется, сообщите администратору: ему нужно войти в Сферум под этой учётной записью."
+        )
+    elif isinstance(error, SpamRestrictionError):
+        text = N_(
+            "Сферум ограничил учётную запись организации за подозрение в спаме. Попробуйте снова после %(until)s; "
+            "если ограничение не снимется, сообщите администратору."
+        )
+    else:
         text = N_("Сферум временно ограничил число запросов организации. Попробуйте снова после %(until)s.")
-        return Explanation(text, will_retry=False, until=error.resume_at)
-    text = N_(
-        "Сферум временно ограничил число запросов организации: синхронизация приостановлена до %(until)s, "
-        "затем продолжится сама."
-    )
-    return Explanation(text, will_retry=True, until=error.resume_at)
+    return Explanation(text, will_retry=False, until=error.resume_at)
 
 
 def _outcome_unknown(retry: Retry) -> Explanation:

@@ -16,12 +16,15 @@ from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TO
 from hookspecs.types import HttpRequest, Page, Viewer
 from sferum_plugin.gateway import SferumConnector
 from sferum_plugin.gateway.errors import (
+    CaptchaNeededError,
     MalformedResponseError,
+    NotOrganisationMemberError,
     OutcomeUnknownError,
     QuotaExceededError,
     RetryableApiError,
     ServerError,
     SferumError,
+    SpamRestrictionError,
     TransportError,
     VkIdError,
     api_error_class,
@@ -121,6 +124,31 @@ def test_a_quota_pause_met_by_a_teacher_names_its_end_in_the_organisations_time(
     assert "30.11.2026 10:10" in text
     assert "Flood" not in text
     assert "Попробуйте снова после" in text
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [(14, "капчу"), (984, "за подозрение в спаме")],
+)
+def test_a_captcha_or_a_spam_restriction_met_by_a_teacher_says_what_it_is_and_until_when(
+    teacher_host: FakeHost, code: int, words: str
+) -> None:
+    resume = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 11:00 in Moscow
+    error_class = CaptchaNeededError if code == 14 else SpamRestrictionError
+    error = error_class(code, "Captcha needed", retry_after=3600, resume_at=resume, method="calls.start")
+    text = _shown(_press(teacher_host, "start", error))
+    assert words in text
+    assert "30.11.2026 11:00" in text
+    assert not LATIN.search(text), text
+
+
+def test_a_person_outside_the_organisation_is_told_so_not_a_generic_refusal() -> None:
+    refusal = NotOrganisationMemberError(
+        967, "This user can't be added to the work chat", method="messages.addChatUser"
+    )
+    explanation = explain(refusal, retry=Retry.BY_PERSON)
+    assert "не состоит в организации" in explanation.message
+    assert not explanation.will_retry
 
 
 @pytest.mark.parametrize(
