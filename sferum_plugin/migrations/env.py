@@ -8,8 +8,7 @@ Migrations are run programmatically by :mod:`sferum_plugin.services.install` wit
 from alembic import context
 
 from sferum_plugin.models import Base
-
-VERSION_TABLE = "sferum_alembic_version"
+from sferum_plugin.services.install import VERSION_TABLE  # defined once, where the version is also read and dropped
 
 connection = context.config.attributes["connection"]
 context.configure(

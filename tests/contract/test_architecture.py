@@ -88,3 +88,14 @@ def test_pages_receive_the_modules_sferum_access() -> None:
     assert getattr(handler, "keywords", {}).get("sferum") is module.sferum
     jobs = {job.name: job.run for job in module.lms_background_jobs()}
     assert getattr(jobs["sferum.sync_queue"], "keywords", {}).get("sferum") is module.sferum
+
+
+def test_the_modules_version_table_is_named_in_one_place() -> None:
+    named = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "versions" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value == "sferum_alembic_version"
+    ]
+    assert named == ["services/install.py"]
