@@ -8,6 +8,7 @@ PRODUCT.md §4: APP ID is the VK ID OAuth ``client_id``, the application token a
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -18,15 +19,34 @@ from sferum_plugin.numbers import parse_int
 
 __all__ = [
     "DEFAULTS",
+    "MAX",
     "MODULE_FIELDS",
+    "PLATFORM_CHOICES",
+    "POLLING",
     "SCHEDULE_FIELDS",
+    "VK",
+    "WEBHOOK",
+    "MaxSettings",
     "ScheduleSettings",
     "SferumSettings",
+    "platform_code",
     "validate",
     "validate_schedule",
 ]
 
+VK = "vk"
+"""Sferum in VK Messenger (VK API, VK ID): everything the module did before MAX."""
+MAX = "max"
+"""Sferum in MAX (MAX's Bot API); PRODUCT.md §8."""
+PLATFORM_CHOICES: tuple[tuple[str, str], ...] = ((VK, "VK Мессенджер"), (MAX, "MAX"))
+
+WEBHOOK, POLLING = "webhook", "polling"
+"""How MAX's events reach the module: MAX posts them to a public address, or the module asks for them."""
+
 DEFAULTS: Mapping[str, str] = {
+    "platform": VK,
+    "max_api_url": "https://platform-api2.max.ru",
+    "max_updates": WEBHOOK,
     "api_base_url": "https://api.vk.me",
     "id_base_url": "https://id.vk.com",
     "web_url": "https://web.vk.me",
@@ -40,10 +60,18 @@ DEFAULTS: Mapping[str, str] = {
 
 MODULE_FIELDS: tuple[SettingsField, ...] = (
     SettingsField(
+        name="platform",
+        label="Платформа «Сферума»",
+        type="choice",
+        default=DEFAULTS["platform"],
+        choices=PLATFORM_CHOICES,
+        help="Где работают чаты «Сферума» организации. Настройки другой платформы при переключении сохраняются.",
+        max_length=10,
+    ),
+    SettingsField(
         name="app_id",
         label="APP ID",
         type="integer",
-        required=True,
         help="Идентификатор приложения организации в Сферуме (выдаётся поставщиком).",
         max_length=12,
     ),
@@ -51,7 +79,6 @@ MODULE_FIELDS: tuple[SettingsField, ...] = (
         name="service_token",
         label="Сервисный токен",
         type="secret",
-        required=True,
         help="Сервисный ключ доступа приложения (выдаётся поставщиком).",
         max_length=1024,
     ),
@@ -59,9 +86,50 @@ MODULE_FIELDS: tuple[SettingsField, ...] = (
         name="app_token",
         label="Токен приложения",
         type="secret",
-        required=True,
         help="Ключ доступа, от имени которого модуль создаёт чаты и звонки организации (выдаётся поставщиком).",
         max_length=1024,
+    ),
+    SettingsField(
+        name="max_bot_token",
+        label="Токен бота",
+        type="secret",
+        help="Только для MAX: токен бота организации, который выдаёт @MasterBot в MAX при создании бота.",
+        max_length=1024,
+    ),
+    SettingsField(
+        name="max_api_url",
+        label="Адрес API MAX",
+        type="url",
+        default=DEFAULTS["max_api_url"],
+        help="Только для MAX. Для проверки без бота укажите адрес локальной песочницы MAX.",
+        section="connection",
+    ),
+    SettingsField(
+        name="max_updates",
+        label="Как приходят события",
+        type="choice",
+        default=DEFAULTS["max_updates"],
+        choices=((WEBHOOK, "Webhook (рекомендуется)"), (POLLING, "Long polling (опрос MAX)")),
+        help="Только для MAX: события MAX присылает на публичный адрес модуля (webhook) или модуль сам "
+        "запрашивает их (long polling, для проверки без публичного адреса).",
+        max_length=10,
+        section="connection",
+    ),
+    SettingsField(
+        name="max_webhook_url",
+        label="Публичный адрес для webhook",
+        type="url",
+        help="Только для MAX с webhook: адрес https://, по которому MAX сможет достучаться до ЛК.",
+        section="connection",
+    ),
+    SettingsField(
+        name="max_webhook_secret",
+        label="Секрет webhook",
+        type="secret",
+        help="Только для MAX с webhook: MAX присылает его в каждом запросе, чужие запросы отклоняются. "
+        "5–256 латинских букв, цифр, «-» и «_».",
+        max_length=256,
+        section="connection",
     ),
     SettingsField(
         name="api_base_url",
@@ -160,6 +228,8 @@ SCHEDULE_FIELDS: tuple[SettingsField, ...] = (
 
 _TOKEN_MIN, _TOKEN_MAX = 16, 1024
 _VERSION = re.compile(r"^5\.\d{1,3}$")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{5,256}")
+"""``SubscriptionRequestBody.secret`` in MAX's schema."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -179,28 +249,32 @@ def validate(values: Mapping[str, str]) -> list[FieldError]:
     this adds what only this module knows.
     """
     errors: list[FieldError] = []
+    # Forms that predate the platform setting submit no platform: they mean VK Messenger (as its default says).
+    platform = values.get("platform") or VK
+    if platform not in dict(PLATFORM_CHOICES):
+        errors.append(FieldError("platform", "Выберите «VK Мессенджер» или «MAX»."))
+    # The chosen platform's credentials are required; the other platform's are kept as stored (checked if given).
+    on_vk, on_max = platform == VK, platform == MAX
     app_id = values.get("app_id", "")
-    if app_id and parse_int(app_id, low=1) is None:
+    if not app_id and on_vk:
+        errors.append(FieldError("app_id", "Поле «APP ID» обязательно для VK Мессенджера."))
+    elif app_id and parse_int(app_id, low=1) is None:
         errors.append(FieldError("app_id", "APP ID должен быть положительным целым числом."))
     for name, label in (("service_token", "Сервисный токен"), ("app_token", "Токен приложения")):
-        token = values.get(name, "")
-        if not token:
-            errors.append(FieldError(name, f"Поле «{label}» обязательно."))
-        elif any(ch.isspace() for ch in token):
-            errors.append(FieldError(name, f"«{label}» не может содержать пробелы или переводы строк."))
-        elif not token.isascii() or not token.isprintable():
-            errors.append(FieldError(name, f"«{label}» содержит недопустимые символы."))
-        elif not _TOKEN_MIN <= len(token) <= _TOKEN_MAX:
-            errors.append(
-                FieldError(name, f"Длина поля «{label}» должна быть от {_TOKEN_MIN} до {_TOKEN_MAX} символов.")
-            )
+        problem = _token_problem(values.get(name, ""), label, required=on_vk)
+        if problem:
+            errors.append(FieldError(name, problem))
+    problem = _token_problem(values.get("max_bot_token", ""), "Токен бота", required=on_max)
+    if problem:
+        errors.append(FieldError("max_bot_token", problem))
+    errors.extend(_validate_max_events(values, required=on_max))
     if (
         values.get("service_token")
         and values.get("service_token") == values.get("app_token")
         and not any(e.field == "app_token" for e in errors)
     ):
         errors.append(FieldError("app_token", "Токен приложения не должен совпадать с сервисным токеном."))
-    for name in ("api_base_url", "id_base_url", "web_url"):
+    for name in ("api_base_url", "id_base_url", "web_url", "max_api_url"):
         url = values.get(name, "")
         if url and not _is_base_url(url):
             errors.append(FieldError(name, "Укажите адрес вида https://host[:port][/path] без параметров."))
@@ -211,6 +285,50 @@ def validate(values: Mapping[str, str]) -> list[FieldError]:
         raw = values.get(name, "")
         if raw and parse_int(raw, low=low, high=high) is None:
             errors.append(FieldError(name, message))
+    return errors
+
+
+def _token_problem(token: str, label: str, *, required: bool) -> str | None:
+    """What is wrong with a token field, or None."""
+    if not token:
+        return f"Поле «{label}» обязательно." if required else None
+    if any(ch.isspace() for ch in token):
+        return f"«{label}» не может содержать пробелы или переводы строк."
+    if not token.isascii() or not token.isprintable():
+        return f"«{label}» содержит недопустимые символы."
+    if not _TOKEN_MIN <= len(token) <= _TOKEN_MAX:
+        return f"Длина поля «{label}» должна быть от {_TOKEN_MIN} до {_TOKEN_MAX} символов."
+    return None
+
+
+def _validate_max_events(values: Mapping[str, str], *, required: bool) -> list[FieldError]:
+    """How MAX's events arrive: webhook needs a public https address and a secret (only while MAX is chosen)."""
+    errors: list[FieldError] = []
+    updates = values.get("max_updates") or WEBHOOK
+    if updates not in (WEBHOOK, POLLING):
+        errors.append(FieldError("max_updates", "Выберите webhook или long polling."))
+    webhook = required and updates == WEBHOOK
+    url = values.get("max_webhook_url", "")
+    if not url and webhook:
+        errors.append(
+            FieldError("max_webhook_url", "Укажите публичный адрес https://, на который MAX пришлёт события.")
+        )
+    elif url and not (_is_base_url(url) and urlsplit(url).scheme == "https"):
+        errors.append(
+            FieldError("max_webhook_url", "MAX присылает события только на адрес https://host[:port][/path].")
+        )
+    secret = values.get("max_webhook_secret", "")
+    if not secret and webhook:
+        # The host stores what was submitted and nothing else, so the module cannot fill the field in itself:
+        # it offers a freshly generated value for the administrator to paste.
+        errors.append(
+            FieldError(
+                "max_webhook_secret",
+                "Сгенерируйте секрет webhook и вставьте его в поле, например: " + secrets.token_urlsafe(32),
+            )
+        )
+    elif secret and not _WEBHOOK_SECRET.fullmatch(secret):
+        errors.append(FieldError("max_webhook_secret", "Секрет webhook — от 5 до 256 латинских букв, цифр, «-» и «_»."))
     return errors
 
 
@@ -253,17 +371,17 @@ class SferumSettings:
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, str]) -> SferumSettings | None:
-        """The settings, or ``None`` while the module is not configured (a credential is missing)."""
-        values = {**DEFAULTS, **{k: v for k, v in stored.items() if v != ""}}
+        """The settings, or ``None`` while the module is not configured for VK Messenger (a credential is missing,
+        or another platform is chosen)."""
+        values = _with_defaults(stored)
         app_id = parse_int(values.get("app_id"), low=1)
+        if platform_code(stored) != VK:
+            return None  # the VK flows are not configured while another platform is chosen
         if app_id is None or not values.get("service_token") or not values.get("app_token"):
             return None
 
         def number(name: str) -> int:
-            # Stored values were validated when saved; one changed behind the form's back falls back to the default.
-            low, high, _ = _NUMBERS[name]
-            found = parse_int(values[name], low=low, high=high)
-            return found if found is not None else int(DEFAULTS[name])
+            return _number(values, name)
 
         return cls(
             app_id=app_id,
@@ -278,6 +396,56 @@ class SferumSettings:
             auto_end_after_minutes=number("auto_end_after_minutes"),
             sync_interval_minutes=number("sync_interval_minutes"),
             sync_strict=values["sync_strict"].strip().lower() in ("1", "true", "on", "yes"),
+        )
+
+
+def platform_code(stored: Mapping[str, str]) -> str:
+    """The chosen platform (:data:`VK` or :data:`MAX`) of the stored settings; VK Messenger until one is chosen."""
+    code = stored.get("platform") or VK
+    return code if code in dict(PLATFORM_CHOICES) else VK
+
+
+def _with_defaults(stored: Mapping[str, str]) -> dict[str, str]:
+    return {**DEFAULTS, **{k: v for k, v in stored.items() if v != ""}}
+
+
+def _number(values: Mapping[str, str], name: str) -> int:
+    # Stored values were validated when saved; one changed behind the form's back falls back to the default.
+    low, high, _ = _NUMBERS[name]
+    found = parse_int(values[name], low=low, high=high)
+    return found if found is not None else int(DEFAULTS[name])
+
+
+@attrs.frozen
+class MaxSettings:
+    """The module's stored settings for Sferum in MAX, typed; the bot token and webhook secret are hidden from
+    ``repr``.
+
+    :param updates: how MAX's events arrive, :data:`WEBHOOK` or :data:`POLLING`.
+    :param webhook_url: the public https address MAX posts events to (webhook only).
+    """
+
+    bot_token: str = attrs.field(repr=False)
+    api_url: str = DEFAULTS["max_api_url"]
+    updates: str = WEBHOOK
+    webhook_url: str = ""
+    webhook_secret: str = attrs.field(default="", repr=False)
+    timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, str]) -> MaxSettings | None:
+        """The settings, or ``None`` while the module is not configured for MAX (another platform is chosen, or
+        the bot token is missing)."""
+        values = _with_defaults(stored)
+        if platform_code(stored) != MAX or not values.get("max_bot_token"):
+            return None
+        return cls(
+            bot_token=values["max_bot_token"],
+            api_url=values["max_api_url"].rstrip("/"),
+            updates=POLLING if values["max_updates"] == POLLING else WEBHOOK,
+            webhook_url=values.get("max_webhook_url", ""),
+            webhook_secret=values.get("max_webhook_secret", ""),
+            timeout_seconds=float(_number(values, "timeout_seconds")),
         )
 
 

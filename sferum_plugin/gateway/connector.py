@@ -92,14 +92,19 @@ class SferumConnector:
             yield SferumConnection(config, http, limiter, self.retry_policy(config), secrets)
 
     @contextmanager
-    def connect_max(self, config: MaxConfig, token: str, *, share: int = 1) -> Iterator[MaxClient]:
+    def connect_max(
+        self, config: MaxConfig, token: str, *, share: int = 1, retry: RetryPolicy | None = None
+    ) -> Iterator[MaxClient]:
         """Open one HTTP client for a block of work with MAX and yield the client of the bot ``token``.
 
         :param share: how many workers divide the configured rate (MAX counts requests per bot).
+        :param retry: this block's retry policy instead of the connector's (the connection check passes
+            :data:`CHECK_POLICY`: a person waits for it).
         """
         share = max(1, share)
         rate, burst = config.requests_per_second / share, max(1, config.burst // share)
-        retry = self._retry if self._retry is not None else RetryPolicy(max_attempts=config.max_attempts)
+        if retry is None:
+            retry = self._retry if self._retry is not None else RetryPolicy(max_attempts=config.max_attempts)
         with httpx.Client(transport=self._transport, timeout=config.timeout_seconds) as http:
             yield MaxClient(config, token, http=http, limiter=self.limiter(rate, burst), retry=retry)
 

@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from sferum_plugin.gateway import CredentialCheck, GatewayConfig, SferumClient
-from sferum_plugin.gateway.connector import SferumConnection, SferumConnector
+from sferum_plugin.gateway.connector import CHECK_POLICY, SferumConnection, SferumConnector
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.gateway.errors import InvalidParameterError, NotFoundError
+from sferum_plugin.gateway.max import MaxBot, MaxConfig
 from sferum_plugin.gateway.vkid import code_challenge_s256, generate_code_verifier
 from sferum_plugin.services.lessons import CallsFactory
-from sferum_plugin.settings import SferumSettings
+from sferum_plugin.settings import MaxSettings, SferumSettings
 
-__all__ = ["GatewayCalls", "GatewayProfiles", "SferumAccess", "gateway_config"]
+__all__ = ["GatewayCalls", "GatewayProfiles", "SferumAccess", "gateway_config", "max_config"]
 
 
 def gateway_config(settings: SferumSettings) -> GatewayConfig:
@@ -32,6 +33,11 @@ def gateway_config(settings: SferumSettings) -> GatewayConfig:
         timeout_seconds=settings.timeout_seconds,
         requests_per_second=settings.requests_per_second,
     )
+
+
+def max_config(settings: MaxSettings) -> MaxConfig:
+    """The MAX client's configuration from the module's settings."""
+    return MaxConfig(base_url=settings.api_url, timeout_seconds=settings.timeout_seconds)
 
 
 class SferumAccess:
@@ -79,6 +85,15 @@ class SferumAccess:
             return connection.check_credentials(
                 app_id=settings.app_id, service_token=settings.service_token, app_token=settings.app_token
             )
+
+    def check_max_bot(self, settings: MaxSettings) -> MaxBot:
+        """«Проверить подключение» on MAX: the bot the token belongs to (``GET /me``), asked once within the
+        configured timeout (:data:`~sferum_plugin.gateway.connector.CHECK_POLICY`).
+
+        :raises SferumError: MAX refused the token, did not answer, or answered something unreadable.
+        """
+        with self.connector.connect_max(max_config(settings), settings.bot_token, retry=CHECK_POLICY) as client:
+            return client.get_me()
 
 
 class GatewayCalls:

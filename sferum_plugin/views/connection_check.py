@@ -1,4 +1,4 @@
-"""«Проверить подключение»: ask Sferum whether each stored credential is accepted."""
+"""«Проверить подключение»: ask the chosen platform whether each stored credential is accepted."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hookspecs.types import HttpRequest, Page
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.rendering import render
-from sferum_plugin.services.explain import check_text
-from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.services.platforms import platform_for
+from sferum_plugin.views._common import locale_of, message_page, viewer_of
 from sferum_plugin.views._routing import ModuleRoute
 
 if TYPE_CHECKING:
@@ -17,32 +17,18 @@ if TYPE_CHECKING:
 
 __all__ = ["ROUTES", "check_connection"]
 
-LABELS = {"app_id": "APP ID", "service_token": N_("Сервисный токен"), "app_token": N_("Токен приложения")}
-
 
 def check_connection(request: HttpRequest, sferum: SferumAccess) -> Page:
-    """POST, administrators: one verdict per credential, in words."""
-    viewer, settings, locale = viewer_of(request), settings_of(request), locale_of(request)
+    """POST, administrators: one verdict per credential of the chosen platform, in words."""
+    viewer, locale = viewer_of(request), locale_of(request)
     back = request.host.urls.host_page("module_settings", module=MODULE_NAME)
     if not viewer.is_admin:
         return message_page(request, N_("Проверить подключение"), N_("Недостаточно прав."), status=403, back_url="/")
-    if settings is None:
-        return message_page(
-            request,
-            N_("Проверить подключение"),
-            N_("Сначала заполните APP ID и оба токена."),
-            status=409,
-            back_url=back,
-        )
-    checks = sferum.check_credentials(settings)
-    timezone = request.host.clock.timezone
-    body = render(
-        "connection_check.html",
-        locale,
-        checks=[(LABELS[check.credential], check, check_text(check, locale, timezone)) for check in checks],
-        api_base_url=settings.api_base_url,
-        back_url=back,
-    )
+    stored = request.host.settings.get(MODULE_NAME)
+    report = platform_for(stored).check_connection(stored, sferum, locale=locale, timezone=request.host.clock.timezone)
+    if report.missing is not None:
+        return message_page(request, N_("Проверить подключение"), report.missing, status=409, back_url=back)
+    body = render("connection_check.html", locale, lines=report.lines, api_base_url=report.address, back_url=back)
     return Page(title=gettext(locale, "Проверить подключение"), body_html=body, status=200)
 
 

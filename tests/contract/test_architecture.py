@@ -99,3 +99,34 @@ def test_the_modules_version_table_is_named_in_one_place() -> None:
         if isinstance(node, ast.Constant) and node.value == "sferum_alembic_version"
     ]
     assert named == ["services/install.py"]
+
+
+def _compares_with_a_platform(node: ast.AST) -> bool:
+    """``x == "max"``, ``platform != VK``...: a comparison that branches on the platform."""
+    if not isinstance(node, ast.Compare):
+        return False
+    names = {"vk", "max", "VK", "MAX", "platform"}
+    for operand in [node.left, *node.comparators]:
+        if isinstance(operand, ast.Constant) and operand.value in names:
+            return True
+        if isinstance(operand, ast.Name) and operand.id in names:
+            return True
+        if isinstance(operand, ast.Attribute) and operand.attr in names:
+            return True
+    return False
+
+
+def test_views_and_services_do_not_branch_on_the_platform() -> None:
+    """PRODUCT.md §8: one port, two adapters, chosen by a dict lookup (services/platforms.py), never by an ``if``."""
+    branching = [
+        str(path.relative_to(PACKAGE))
+        for root in (PACKAGE / "views", PACKAGE / "services")
+        for path in _modules(root)
+        if any(_compares_with_a_platform(node) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+    ]
+    assert branching == []
+
+
+@pytest.mark.parametrize("source", ['if platform == "max": pass', "x = settings.platform != VK", 'y = "vk" == code'])
+def test_the_check_sees_a_branch_on_the_platform(source: str) -> None:
+    assert any(_compares_with_a_platform(node) for node in ast.walk(ast.parse(source)))

@@ -287,9 +287,18 @@ def test_hook_lms_module_upgrade(pm: pluggy.PluginManager, host: FakeHost) -> No
 
 MODULE_FORM = [
     # name, label, type, required, secret, section, default
-    ("app_id", "APP ID", "integer", True, False, "general", ""),
-    ("service_token", "Сервисный токен", "secret", True, True, "general", ""),
-    ("app_token", "Токен приложения", "secret", True, True, "general", ""),
+    # blank (a form that predates the setting) means the default, VK Messenger; the same for MAX's two choices
+    ("platform", "Платформа «Сферума»", "choice", False, False, "general", "vk"),
+    # VK Messenger's credentials: required by the module's validation only while «VK Мессенджер» is chosen
+    ("app_id", "APP ID", "integer", False, False, "general", ""),
+    ("service_token", "Сервисный токен", "secret", False, True, "general", ""),
+    ("app_token", "Токен приложения", "secret", False, True, "general", ""),
+    # MAX's: the bot token is required by the module's validation only while «MAX» is chosen
+    ("max_bot_token", "Токен бота", "secret", False, True, "general", ""),
+    ("max_api_url", "Адрес API MAX", "url", False, False, "connection", "https://platform-api2.max.ru"),
+    ("max_updates", "Как приходят события", "choice", False, False, "connection", "webhook"),
+    ("max_webhook_url", "Публичный адрес для webhook", "url", False, False, "connection", ""),
+    ("max_webhook_secret", "Секрет webhook", "secret", False, True, "connection", ""),
     ("api_base_url", "Адрес API Сферума", "url", True, False, "connection", "https://api.vk.me"),
     ("id_base_url", "Адрес VK ID", "url", True, False, "connection", "https://id.vk.com"),
     ("web_url", "Веб-адрес «Сферума»", "url", True, False, "connection", "https://web.vk.me"),
@@ -307,6 +316,11 @@ def test_hook_lms_settings_fields(pm: pluggy.PluginManager) -> None:
     (own,) = pm.hook.lms_settings_fields(module="sferum")
     assert [(f.name, f.label, f.type, f.required, f.secret, f.section, f.default) for f in own] == MODULE_FORM
     assert all(f.help for f in own if f.name not in ("api_version", "timeout_seconds"))
+    choices = {f.name: f.choices for f in own if f.type == "choice"}
+    assert choices == {
+        "platform": (("vk", "VK Мессенджер"), ("max", "MAX")),
+        "max_updates": (("webhook", "Webhook (рекомендуется)"), ("polling", "Long polling (опрос MAX)")),
+    }
     ((hint,),) = pm.hook.lms_settings_fields(module="schedule")
     assert (hint.name, hint.label, hint.type, hint.secret) == (
         "sferum_online_lesson_hint", "Подсказка для онлайн-занятий «Сферум»", "textarea", False,
@@ -355,6 +369,13 @@ def test_hook_lms_settings_validate(pm: pluggy.PluginManager, host: FakeHost) ->
     ]
     (blank,) = validate(module="sferum", values={**GOOD_VALUES, "service_token": ""}, host=host)
     assert [e.field for e in blank] == ["service_token"]
+
+    # MAX chosen: the bot token is required, VK's credentials are not (they are kept for switching back).
+    on_max = {**GOOD_VALUES, "platform": "max", "app_id": "", "service_token": "", "app_token": "",
+              "max_api_url": "https://platform-api2.max.ru", "max_updates": "polling"}  # fmt: skip
+    (no_bot,) = validate(module="sferum", values=on_max, host=host)
+    assert [(e.field, e.message) for e in no_bot] == [("max_bot_token", "Поле «Токен бота» обязательно.")]
+    assert validate(module="sferum", values={**on_max, "max_bot_token": "b" * 30}, host=host) == [[]]
 
     assert validate(module="schedule", values={"sferum_online_lesson_hint": "Камера\nhttps://x.test"}, host=host) == [
         []

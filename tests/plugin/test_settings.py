@@ -87,3 +87,78 @@ def test_schedule_hint_refuses_control_characters_but_keeps_line_breaks() -> Non
     assert [e.field for e in settings.validate_schedule({"sferum_online_lesson_hint": "a\x00b"})] == [
         "sferum_online_lesson_hint"
     ]
+
+
+# --- the platform: VK Messenger or MAX -----------------------------------------------------------------------------
+
+BOT_TOKEN = "max-bot-token-" + "c" * 40
+MAX_GOOD = {
+    "platform": "max",
+    "max_bot_token": BOT_TOKEN,
+    "max_api_url": "https://platform-api2.max.ru",
+    "max_updates": "webhook",
+    "max_webhook_url": "https://lk.university.test/m/sferum/max/webhook",
+    "max_webhook_secret": "a-webhook-secret_0123456789",
+    "timeout_seconds": "10",
+}
+
+
+def test_vk_is_the_default_platform_and_needs_its_credentials_but_not_the_bot_token() -> None:
+    assert settings.validate({**GOOD, "platform": "vk"}) == []
+    errors = settings.validate({**GOOD, "platform": "vk", "app_id": "", "service_token": "", "app_token": ""})
+    assert {e.field: e.message for e in errors} == {
+        "app_id": "Поле «APP ID» обязательно для VK Мессенджера.",
+        "service_token": "Поле «Сервисный токен» обязательно.",
+        "app_token": "Поле «Токен приложения» обязательно.",
+    }
+
+
+def test_max_needs_the_bot_token_but_not_vk_credentials() -> None:
+    assert settings.validate(MAX_GOOD) == []
+    errors = settings.validate({**MAX_GOOD, "max_bot_token": ""})
+    assert [(e.field, e.message) for e in errors] == [("max_bot_token", "Поле «Токен бота» обязательно.")]
+    assert _fields_in_error({**MAX_GOOD, "max_bot_token": "has a space in the token"}) == ["max_bot_token"]
+
+
+def test_the_other_platforms_stored_values_are_kept_and_still_checked_if_given() -> None:
+    assert settings.validate({**GOOD, **MAX_GOOD}) == []
+    assert settings.validate({**GOOD, **MAX_GOOD, "platform": "vk"}) == []
+    assert _fields_in_error({**MAX_GOOD, "app_id": "-3"}) == ["app_id"]
+
+
+def test_an_unknown_platform_is_refused_naming_the_field() -> None:
+    assert _fields_in_error({**GOOD, "platform": "telegram"}) == ["platform"]
+
+
+def test_webhook_needs_a_public_https_address_and_a_secret() -> None:
+    assert _fields_in_error({**MAX_GOOD, "max_webhook_url": ""}) == ["max_webhook_url"]
+    assert _fields_in_error({**MAX_GOOD, "max_webhook_url": "http://lk.university.test/hook"}) == ["max_webhook_url"]
+    assert _fields_in_error({**MAX_GOOD, "max_webhook_secret": "bad secret!"}) == ["max_webhook_secret"]
+    (missing,) = settings.validate({**MAX_GOOD, "max_webhook_secret": ""})
+    assert missing.field == "max_webhook_secret"
+    suggested = missing.message.rsplit(" ", 1)[-1]
+    assert missing.message.startswith("Сгенерируйте секрет webhook")
+    # The suggestion is a fresh secret that MAX accepts.
+    assert settings.validate({**MAX_GOOD, "max_webhook_secret": suggested}) == []
+    assert suggested not in settings.validate({**MAX_GOOD, "max_webhook_secret": ""})[0].message
+
+
+def test_long_polling_needs_neither_address_nor_secret() -> None:
+    polling = {**MAX_GOOD, "max_updates": "polling", "max_webhook_url": "", "max_webhook_secret": ""}
+    assert settings.validate(polling) == []
+    assert _fields_in_error({**polling, "max_updates": "carrier-pigeon"}) == ["max_updates"]
+    assert _fields_in_error({**polling, "max_api_url": "ftp://platform-api2.max.ru"}) == ["max_api_url"]
+
+
+def test_max_chosen_means_vk_flows_are_not_configured_and_max_settings_are_read() -> None:
+    stored = {**GOOD, **MAX_GOOD, "max_api_url": "http://127.0.0.1:8002/"}
+    assert settings.SferumSettings.from_stored(stored) is None
+    typed = settings.MaxSettings.from_stored(stored)
+    assert typed is not None
+    assert (typed.bot_token, typed.api_url, typed.updates) == (BOT_TOKEN, "http://127.0.0.1:8002", "webhook")
+    assert BOT_TOKEN not in repr(typed)
+    assert MAX_GOOD["max_webhook_secret"] not in repr(typed)
+    # Switching back: the VK settings were kept and serve again; MAX's are not read on VK.
+    assert settings.SferumSettings.from_stored({**stored, "platform": "vk"}) is not None
+    assert settings.MaxSettings.from_stored({**stored, "platform": "vk"}) is None
+    assert settings.MaxSettings.from_stored({**MAX_GOOD, "max_bot_token": ""}) is None
