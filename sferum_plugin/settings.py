@@ -8,7 +8,6 @@ PRODUCT.md §4: APP ID is the VK ID OAuth ``client_id``, the application token a
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -319,12 +318,13 @@ def _validate_max_events(values: Mapping[str, str], *, required: bool) -> list[F
         )
     secret = values.get("max_webhook_secret", "")
     if not secret and webhook:
-        # The host stores what was submitted and nothing else, so the module cannot fill the field in itself:
-        # it offers a freshly generated value for the administrator to paste.
+        # The host stores what was submitted and nothing else, so the module cannot fill the field in itself; nor
+        # does it suggest a value: a secret is never shown on a page.
         errors.append(
             FieldError(
                 "max_webhook_secret",
-                "Сгенерируйте секрет webhook и вставьте его в поле, например: " + secrets.token_urlsafe(32),
+                "Укажите секрет webhook: от 5 до 256 случайных латинских букв, цифр, «-» и «_» (например, из "
+                "генератора паролей). MAX присылает его с каждым событием, и модуль отвергает события без него.",
             )
         )
     elif secret and not _WEBHOOK_SECRET.fullmatch(secret):
