@@ -18,12 +18,12 @@ never affected.
 from __future__ import annotations
 
 import enum
-import random
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
+from .._rules import FaultRules
 
 
 class FaultKind(enum.StrEnum):
@@ -67,7 +67,7 @@ class FaultRule:
         }
 
 
-class FaultInjector:
+class FaultInjector(FaultRules[FaultRule]):
     """The MAX sandbox's fault rules. Thread-safe: shares the sandbox's lock."""
 
     _FIELDS = frozenset(
@@ -85,11 +85,6 @@ class FaultInjector:
             "probability",
         }
     )
-
-    def __init__(self, lock: threading.RLock, seed: int = 0) -> None:
-        self._lock = lock
-        self._rules: list[FaultRule] = []
-        self._rng = random.Random(seed)
 
     def inject(
         self,
@@ -146,9 +141,7 @@ class FaultInjector:
         remaining = times if times is not None else (None if probability is not None else 1)
         kind, value = kinds[0]
         rule = FaultRule(operation, kind, value, remaining, probability, code, message, retry_after)
-        with self._lock:
-            self._rules.append(rule)
-        return rule
+        return self._add(rule)
 
     def inject_json(self, payload: Mapping[str, Any]) -> FaultRule:
         """Add a rule from the JSON of ``POST /_sandbox/faults`` (the keyword names of :meth:`inject`)."""
@@ -156,32 +149,3 @@ class FaultInjector:
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         return self.inject(**dict(payload))
-
-    def clear(self) -> None:
-        """Remove every rule."""
-        with self._lock:
-            self._rules.clear()
-
-    def rules(self) -> list[dict[str, Any]]:
-        """The rules in force as JSON-ready dicts."""
-        with self._lock:
-            return [rule.to_json() for rule in self._rules if rule.remaining != 0]
-
-    def draw(self, operation: str) -> FaultRule | None:
-        """The rule that fires for this call of ``operation``, if any; counts the firing."""
-        with self._lock:
-            for rule in self._rules:
-                if not rule.matches(operation):
-                    continue
-                if rule.probability is not None and self._rng.random() >= rule.probability:
-                    continue
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                return rule
-            return None
-
-    def reset(self, seed: int) -> None:
-        """Remove every rule and reseed the generator."""
-        with self._lock:
-            self._rules.clear()
-            self._rng.seed(seed)

@@ -21,12 +21,12 @@ kinds affect the whole HTTP request (an ``..._after_apply`` one after every call
 from __future__ import annotations
 
 import enum
-import random
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
+from .._rules import FaultRules
 
 
 class FaultKind(enum.StrEnum):
@@ -63,13 +63,8 @@ class FaultRule:
         }
 
 
-class FaultInjector:
+class FaultInjector(FaultRules[FaultRule]):
     """The sandbox's fault rules. Thread-safe: shares the sandbox's lock."""
-
-    def __init__(self, lock: threading.RLock, seed: int = 0) -> None:
-        self._lock = lock
-        self._rules: list[FaultRule] = []
-        self._rng = random.Random(seed)
 
     def inject(
         self,
@@ -119,9 +114,7 @@ class FaultInjector:
             raise ValueError("times must be at least 1")
         remaining = times if times is not None else (None if probability is not None else 1)
         rule = FaultRule(method, kinds[0][0], kinds[0][1], remaining, probability)
-        with self._lock:
-            self._rules.append(rule)
-        return rule
+        return self._add(rule)
 
     def inject_json(self, payload: Mapping[str, Any]) -> FaultRule:
         """Add a rule from the JSON of ``POST /_sandbox/faults`` (the keyword names of ``inject``)."""
@@ -131,32 +124,3 @@ class FaultInjector:
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         return self.inject(**{key: payload[key] for key in payload if key in allowed | {"probability"}})
-
-    def clear(self) -> None:
-        """Remove every rule."""
-        with self._lock:
-            self._rules.clear()
-
-    def rules(self) -> list[dict[str, Any]]:
-        """Return the rules in force as JSON-ready dicts."""
-        with self._lock:
-            return [rule.to_json() for rule in self._rules if rule.remaining != 0]
-
-    def draw(self, method: str) -> FaultRule | None:
-        """Return the rule that fires for this call of ``method``, if any, and count the firing."""
-        with self._lock:
-            for rule in self._rules:
-                if not rule.matches(method):
-                    continue
-                if rule.probability is not None and self._rng.random() >= rule.probability:
-                    continue
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                return rule
-            return None
-
-    def reset(self, seed: int) -> None:
-        """Remove every rule and reseed the generator."""
-        with self._lock:
-            self._rules.clear()
-            self._rng.seed(seed)
