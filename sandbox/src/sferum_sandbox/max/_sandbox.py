@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._state_file import StateFile
 from ._app import MaxApp
 from ._core import DEFAULT_WEBHOOK_GIVE_UP_SECONDS, DEFAULT_WEBHOOK_RETRY_DELAYS, MaxCore
 from ._faults import FaultInjector
@@ -96,13 +95,12 @@ class MaxSandbox:
         )
         self._app = MaxApp(self._core, self)
         self._deliverer = WebhookDeliverer(self._core, webhook_timeout)
-        self._state_file = state_file
-        self._saved: str | None = None
-        if state_file is not None and state_file.exists():
+        self._state_file = StateFile(state_file, self._core.lock, lambda: self._core.state.snapshot())
+        stored = self._state_file.load()
+        if stored is not None:
             with self._core.lock:
-                snapshot = json.loads(state_file.read_text(encoding="utf-8"))
-                self._core.state = MaxState.restore(snapshot, self._core.clock())
-                self._saved = self._snapshot_text()
+                self._core.state = MaxState.restore(stored, self._core.clock())
+            self._state_file.mark_saved()
 
     def __repr__(self) -> str:
         return f"MaxSandbox(bot_name={self._core.bot.name!r})"  # never the token
@@ -118,19 +116,7 @@ class MaxSandbox:
 
     def save(self) -> None:
         """Write the state file if the state changed since the last write (no-op without one)."""
-        if self._state_file is None:
-            return
-        with self._core.lock:
-            text = self._snapshot_text()
-            if text == self._saved:
-                return
-            partial = self._state_file.with_name(self._state_file.name + ".partial")
-            partial.write_text(text, encoding="utf-8")
-            os.replace(partial, self._state_file)  # a crash leaves the old file or the new one, never half of one
-            self._saved = text
-
-    def _snapshot_text(self) -> str:
-        return json.dumps(self._core.state.snapshot(), ensure_ascii=False, sort_keys=True)
+        self._state_file.save()
 
     def _change(self, change: Callable[[], T]) -> T:
         with self._core.lock:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._state_file import StateFile
 from ._app import SandboxApp
 from ._core import SandboxCore
 from ._faults import FaultInjector
@@ -73,12 +72,12 @@ class Sandbox:
             rate_limit_per_second=rate_limit_per_second,
         )
         self._app = SandboxApp(self._core)
-        self._state_file = state_file
-        self._saved: str | None = None
-        if state_file is not None and state_file.exists():
+        self._state_file = StateFile(state_file, self._core.lock, lambda: self._core.state.snapshot())
+        stored = self._state_file.load()
+        if stored is not None:
             with self._core.lock:
-                self._core.state.restore(json.loads(state_file.read_text(encoding="utf-8")))
-                self._saved = self._snapshot_text()
+                self._core.state.restore(stored)
+            self._state_file.mark_saved()
 
     def __repr__(self) -> str:
         return f"Sandbox(app_id={self._core.app_id!r})"
@@ -86,25 +85,12 @@ class Sandbox:
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI application (serve it, or pass it to ``httpx.WSGITransport``)."""
         response = self._app(environ, start_response)
-        if self._state_file is not None:
-            self.save()
+        self.save()
         return response
 
     def save(self) -> None:
         """Write the state file if people, chats or calls changed since the last write (no-op without one)."""
-        if self._state_file is None:
-            return
-        with self._core.lock:
-            text = self._snapshot_text()
-            if text == self._saved:
-                return
-            partial = self._state_file.with_name(self._state_file.name + ".partial")
-            partial.write_text(text, encoding="utf-8")
-            os.replace(partial, self._state_file)  # a crash leaves the old file or the new one, never half of one
-            self._saved = text
-
-    def _snapshot_text(self) -> str:
-        return json.dumps(self._core.state.snapshot(), ensure_ascii=False, sort_keys=True)
+        self._state_file.save()
 
     @property
     def faults(self) -> FaultInjector:
