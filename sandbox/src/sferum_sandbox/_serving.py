@@ -7,19 +7,43 @@ Both platforms' ``serve()`` start their WSGI app with :func:`start_server` and r
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, NoReturn, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-__all__ = ["RunningServer", "start_server"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+__all__ = ["ConnectionDropped", "RunningServer", "drop_connection", "start_server"]
 
 logger = logging.getLogger(__name__)
 
 # How often serve_forever checks for shutdown: stop() returns within this time.
 _POLL_SECONDS = 0.01
+
+
+class ConnectionDropped(ConnectionAbortedError):
+    """Raised by a WSGI app to drop the connection without a response (an injected fault).
+
+    Under the sandbox's HTTP server the socket is shut down first, so the client sees the peer close with
+    no response (httpx: ``RemoteProtocolError``); in-process (``httpx.WSGITransport``) this exception itself
+    reaches the caller.
+    """
+
+
+def drop_connection(environ: WSGIEnvironment) -> NoReturn:
+    """Drop the request's connection with no response (an injected fault)."""
+    connection = environ.get("werkzeug.socket")
+    if isinstance(connection, socket.socket):
+        # Shut the socket down so the client sees EOF at once; werkzeug then treats the
+        # ConnectionError below as a dropped connection and writes nothing.
+        connection.shutdown(socket.SHUT_RDWR)
+    logger.info("dropping a connection without a response (injected fault)")
+    raise ConnectionDropped("connection dropped by an injected sandbox fault")
 
 
 class _QuietRequestHandler(WSGIRequestHandler):

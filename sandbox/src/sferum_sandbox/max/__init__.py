@@ -19,7 +19,7 @@ The control API, for tests, benchmarks and demos (never through the private modu
 - ``MaxSandbox.deliver_pending``: pump webhook deliveries (a test with a fake clock); ``reset``: start over.
 """
 
-from ..vk import ConnectionDropped
+from .._serving import ConnectionDropped
 from ._faults import FaultInjector, FaultKind, FaultRule
 from ._sandbox import (
     DEFAULT_BOT_NAME,

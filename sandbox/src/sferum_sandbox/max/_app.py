@@ -16,16 +16,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import socket
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..vk import ConnectionDropped
+from .._serving import drop_connection
 from ._api import OPERATIONS, Params
 from ._core import MaxCore
 from ._errors import MaxApiError
@@ -124,18 +123,9 @@ class MaxApp:
                 code = "not.found" if status == 404 else "proto.payload"
                 response = _json({"code": code, "message": str(error.description)}, status)
         if response is None:
-            self._drop(environ)
+            drop_connection(environ)
         result: Iterable[bytes] = response(environ, start_response)
         return result
-
-    @staticmethod
-    def _drop(environ: WSGIEnvironment) -> NoReturn:
-        connection = environ.get("werkzeug.socket")
-        if isinstance(connection, socket.socket):
-            # The client sees EOF at once; werkzeug then treats the ConnectionError as a dropped connection.
-            connection.shutdown(socket.SHUT_RDWR)
-        logger.info("dropping a connection without a response (injected fault)")
-        raise ConnectionDropped("connection dropped by an injected MAX sandbox fault")
 
     # ---------------------------------------------------------------- the Bot API
 

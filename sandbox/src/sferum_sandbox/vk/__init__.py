@@ -19,7 +19,7 @@ The control API, for tests, benchmarks and demos (never through the private modu
 - ``Sandbox.reset`` returns to the seeded demo organisation.
 """
 
-from ._app import ConnectionDropped
+from .._serving import ConnectionDropped
 from ._faults import FaultInjector, FaultKind, FaultRule
 from ._sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_RATE_LIMIT, DEFAULT_SERVICE_TOKEN, Sandbox
 from ._schema import SCHEMA_DIR, SUPPORTED_METHODS

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import socket
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .._serving import drop_connection
 from ._core import SandboxCore
 from ._dispatch import ApiDispatcher, ApiOutcome
 from ._pages import inspection_page, join_page
@@ -45,15 +45,6 @@ _URLS = Map(
         Rule("/_sandbox/avatar/<int:user_id>", endpoint="avatar"),
     ]
 )
-
-
-class ConnectionDropped(ConnectionAbortedError):
-    """Raised by the WSGI app to drop the connection without a response (an injected fault).
-
-    Under the sandbox's HTTP server the socket is shut down first, so the client sees the peer close with
-    no response (httpx: ``RemoteProtocolError``); in-process (``httpx.WSGITransport``) this exception itself
-    reaches the caller.
-    """
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -85,19 +76,9 @@ class SandboxApp:
         except HTTPException as error:
             response = error.get_response(environ)
         if response is None:
-            self._drop(environ)
+            drop_connection(environ)
         result: Iterable[bytes] = response(environ, start_response)
         return result
-
-    @staticmethod
-    def _drop(environ: WSGIEnvironment) -> None:
-        connection = environ.get("werkzeug.socket")
-        if isinstance(connection, socket.socket):
-            # Shut the socket down so the client sees EOF at once; werkzeug then treats the
-            # ConnectionError below as a dropped connection and writes nothing.
-            connection.shutdown(socket.SHUT_RDWR)
-        logger.info("dropping a connection without a response (injected fault)")
-        raise ConnectionDropped("connection dropped by an injected sandbox fault")
 
     # ---------------------------------------------------------------- VK API
 
