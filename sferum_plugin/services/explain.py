@@ -177,13 +177,29 @@ def _transient_kind(error: SferumError) -> str | None:
     return None
 
 
+# The sync's own pause, by what paused it: each a state of the organisation account, with what to do about it.
+_PAUSED: dict[type[QuotaExceededError], str] = {
+    QuotaExceededError: N_(
+        "Сферум временно ограничил число запросов организации: синхронизация приостановлена до %(until)s, "
+        "затем продолжится сама."
+    ),
+    CaptchaNeededError: N_(
+        "Сферум потребовал ввести капчу от имени учётной записи организации: синхронизация приостановлена до "
+        "%(until)s, затем продолжится сама. Если пауза повторяется, войдите в Сферум под учётной записью "
+        "организации и пройдите проверку."
+    ),
+    SpamRestrictionError: N_(
+        "Сферум ограничил учётную запись организации за подозрение в спаме: синхронизация приостановлена до "
+        "%(until)s, затем продолжится сама. Если ограничение не снимется, обратитесь в поддержку Сферума."
+    ),
+}
+
+
 def _quota(error: QuotaExceededError, retry: Retry) -> Explanation:
     if retry is not Retry.BY_PERSON:
-        text = N_(
-            "Сферум временно ограничил число запросов организации: синхронизация приостановлена до %(until)s, "
-            "затем продолжится сама."
+        return Explanation(
+            _PAUSED.get(type(error), _PAUSED[QuotaExceededError]), will_retry=True, until=error.resume_at
         )
-        return Explanation(text, will_retry=True, until=error.resume_at)
     if isinstance(error, CaptchaNeededError):
         text = N_(
             "Сферум потребовал ввести капчу от имени учётной записи организации. Попробуйте снова после %(until)s; "
