@@ -169,6 +169,22 @@ def configure_sferum(admin: FlaskClient, url: str, *, app_token: str | None = No
     assert "Настройки сохранены" in page, page
 
 
+def admin_client(app: Flask) -> FlaskClient:
+    """A test client signed in as the demo administrator."""
+    client = app.test_client()
+    login(client, "admin")
+    return client
+
+
+def install_sferum(app: Flask, url: str, *, app_token: str | None = None) -> FlaskClient:
+    """Install the Sferum module through Администрирование → Модули and configure it against the sandbox at ``url``;
+    return the administrator's client."""
+    admin = admin_client(app)
+    assert "установлен" in post(admin, "/admin/modules/sferum/install", follow_redirects=True).get_data(as_text=True)
+    configure_sferum(admin, url, app_token=app_token)
+    return admin
+
+
 def grant_permission(app: Flask, role: str, permission: str) -> None:
     """Tick one more box of the roles matrix as the administrator (the form submits the whole matrix)."""
     admin = app.test_client()

@@ -14,7 +14,7 @@ from sferum_sandbox.max import DEFAULT_BOT_NAME, DEFAULT_BOT_TITLE, DEFAULT_BOT_
 from sferum_sandbox.max import serve as serve_max
 
 from sferum_plugin.settings import MaxSettings, SferumSettings
-from tests.host.conftest import configure_sferum, login, post
+from tests.host.conftest import admin_client, install_sferum, login, post
 from tests.host.people import seed_people
 
 WEBHOOK_SECRET = "webhook-secret-0123456789abcdef"
@@ -30,18 +30,13 @@ def max_sandbox() -> Iterator[RunningMaxSandbox]:
 def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox) -> Flask:
     app = app_factory(LOAD_ENTRYPOINTS=True, PLUGINS=[])
     app.extensions["test_seeded"] = seed_people(Cabinet.of(app))
-    admin = app.test_client()
-    login(admin, "admin")
-    assert "установлен" in post(admin, "/admin/modules/sferum/install", follow_redirects=True).get_data(as_text=True)
-    configure_sferum(admin, sandbox.url)
+    install_sferum(app, sandbox.url)
     return app
 
 
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    login(client, "admin")
-    return client
+    return admin_client(app)
 
 
 def _form(admin: FlaskClient) -> dict[str, str]:

@@ -13,7 +13,7 @@ from sferum_sandbox import RunningSandbox
 from sqlalchemy import select
 
 from sferum_plugin.models import SferumChat
-from tests.host.conftest import configure_sferum, login, post
+from tests.host.conftest import admin_client, install_sferum, login, post
 from tests.host.people import Seeded, seed_people
 
 BULK = "/m/sferum/chats-bulk"
@@ -28,18 +28,13 @@ def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox) -> Flask:
     app.extensions["test_seeded"] = seeded
     with Cabinet.of(app).db.session() as session:
         session.add(StudyGroup(title="ФИЗ-11", unit_id=seeded.other_unit_id, year=1))
-    admin = app.test_client()
-    login(admin, "admin")
-    post(admin, "/admin/modules/sferum/install")
-    configure_sferum(admin, sandbox.url, app_token="vk1.a.bulk-test-token")
+    install_sferum(app, sandbox.url, app_token="vk1.a.bulk-test-token")
     return app
 
 
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    login(client, "admin")
-    return client
+    return admin_client(app)
 
 
 def _chat_groups(app: Flask) -> dict[str, int]:

@@ -18,7 +18,14 @@ from sqlalchemy import delete
 
 from sferum_plugin.models import ProfileLink
 from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
-from tests.host.conftest import DEFAULT_NOW, configure_sferum, grant_permission, login, post
+from tests.host.conftest import (
+    DEFAULT_NOW,
+    configure_sferum,
+    grant_permission,
+    install_sferum,
+    login,
+    post,
+)
 from tests.host.people import Seeded, seed_people
 from tests.host.test_schedule import add_lessons, count_queries
 
@@ -27,10 +34,7 @@ from tests.host.test_schedule import add_lessons, count_queries
 def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox) -> Flask:
     app = app_factory(LOAD_ENTRYPOINTS=True, PLUGINS=[])
     app.extensions["test_seeded"] = seed_people(Cabinet.of(app))
-    admin = app.test_client()
-    login(admin, "admin")
-    assert "установлен" in post(admin, "/admin/modules/sferum/install", follow_redirects=True).get_data(as_text=True)
-    configure_sferum(admin, sandbox.url)
+    install_sferum(app, sandbox.url)
     return app
 
 
