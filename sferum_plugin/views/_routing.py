@@ -18,11 +18,9 @@ from hookspecs.types import HttpRequest, HttpResponse, Page, Route
 if TYPE_CHECKING:
     from sferum_plugin.services.connection import SferumAccess
 
-__all__ = ["ModuleRoute", "SferumView", "View"]
+__all__ = ["ModuleRoute", "View"]
 
 View = Callable[[HttpRequest], Page | HttpResponse]
-SferumView = Callable[..., Page | HttpResponse]
-"""``view(request, sferum)``: a view that reaches Sferum (typed loosely: keyword binding is checked by the tests)."""
 
 
 @attrs.frozen
@@ -39,7 +37,7 @@ class ModuleRoute:
 
     rule: str
     endpoint: str
-    view: Callable[..., Any]
+    view: Callable[..., Any]  # loosely typed: test_architecture.py checks who takes ``sferum``
     methods: tuple[str, ...] = ("GET",)
     permission: str | None = None
     reaches_sferum: bool = False
