@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _university import Database, University
 
 from hookspecs.types import Person, PersonKind, PersonStatus
+from sferum_plugin.account import Account
 from sferum_plugin.gateway import GatewayConfig, RetryPolicy, SferumClient
 from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS
 from sferum_plugin.gateway.operations import MEMBERS_PAGE_MAX
@@ -153,11 +154,18 @@ class Bench:
     def plan(self) -> Plan:
         with self.db.session() as session:
             pks = list(session.scalars(select(SferumChat.id)))
-            return make_plan(session, self.directory, app_id=DEFAULT_APP_ID, chat_pks=pks,
+            return make_plan(session, self.directory, account=Account("vk", DEFAULT_APP_ID), chat_pks=pks,
                              org_user_id=self.box.org_user_id, strict=False, now=NOW)  # fmt: skip
 
     def sync(self, **options: Any) -> None:
-        run_pass(self.db, self.directory, self.api, app_id=DEFAULT_APP_ID, now=NOW, options=PassOptions(**options))
+        run_pass(
+            self.db,
+            self.directory,
+            self.api,
+            account=Account("vk", DEFAULT_APP_ID),
+            now=NOW,
+            options=PassOptions(**options),
+        )
 
     def measure(self, name: str, minimum: int, action: Callable[[], object]) -> Row:
         box = self.box

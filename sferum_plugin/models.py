@@ -37,6 +37,7 @@ __all__ = [
     "SferumChat",
     "SferumChatListedMember",
     "SferumChatMember",
+    "SferumInbox",
     "SferumMailing",
     "SferumMailingRecipient",
     "SferumSyncOperation",
@@ -93,11 +94,12 @@ class ProfileLink(Base):
 
     __tablename__ = "sferum_profile_links"
     __table_args__ = (
-        UniqueConstraint("app_id", "user_id", name="uq_sferum_profile_links_app_user"),
-        UniqueConstraint("app_id", "sferum_user_id", name="uq_sferum_profile_links_app_sferum_user"),
+        UniqueConstraint("platform", "app_id", "user_id", name="uq_sferum_profile_links_app_user"),
+        UniqueConstraint("platform", "app_id", "sferum_user_id", name="uq_sferum_profile_links_app_sferum_user"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(8))
     app_id: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     sferum_user_id: Mapped[int] = mapped_column(BigInteger)
@@ -117,6 +119,7 @@ class LinkRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(Integer, index=True)
+    platform: Mapped[str] = mapped_column(String(8))
     app_id: Mapped[int] = mapped_column(BigInteger)
     code_verifier: Mapped[str] = mapped_column(String(128))
     redirect_uri: Mapped[str] = mapped_column(String(1000))
@@ -167,6 +170,7 @@ class OnlineLesson(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lesson_id: Mapped[int] = mapped_column(Integer, index=True)
+    platform: Mapped[str] = mapped_column(String(8))
     app_id: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(16))
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -204,11 +208,12 @@ class SferumChat(Base):
 
     __tablename__ = "sferum_chats"
     __table_args__ = (
-        UniqueConstraint("app_id", "kind", "target_id", name="uq_sferum_chats_app_kind_target"),
-        UniqueConstraint("app_id", "marker", name="uq_sferum_chats_app_marker"),
+        UniqueConstraint("platform", "app_id", "kind", "target_id", name="uq_sferum_chats_app_kind_target"),
+        UniqueConstraint("platform", "app_id", "marker", name="uq_sferum_chats_app_marker"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(8))
     app_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -298,6 +303,7 @@ class SferumSyncPass(Base):
     __tablename__ = "sferum_sync_passes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(16))  # "queue" | "full" | "dry-run"
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -323,11 +329,13 @@ class SferumSyncService(Base):
 
     __tablename__ = "sferum_sync_service"
 
+    platform: Mapped[str] = mapped_column(String(8), primary_key=True)
     app_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     org_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     pause_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     flood_strikes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updates_marker: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class SferumSyncWorker(Base):
@@ -340,6 +348,7 @@ class SferumSyncWorker(Base):
     __tablename__ = "sferum_sync_workers"
 
     holder: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(8))
     app_id: Mapped[int] = mapped_column(BigInteger, index=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     until: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -397,3 +406,25 @@ class SferumMailingRecipient(Base):
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SferumInbox(Base):
+    """An event a platform delivered (MAX's webhook or long polling), kept until a job has handled it.
+
+    The webhook answers MAX as soon as the row is committed; ``update_key`` (a digest of the event) makes a
+    redelivered event a no-op.  ``processed_at`` is set once handled; a failing event keeps its ``error`` and is
+    tried again, ``attempts`` times so far.
+    """
+
+    __tablename__ = "sferum_inbox"
+    __table_args__ = (UniqueConstraint("platform", "update_key", name="uq_sferum_inbox_platform"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(8))
+    update_key: Mapped[str] = mapped_column(String(64))
+    update_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from hookspecs.types import FieldError, SettingsField
+from sferum_plugin.account import MAX_SPACE, Account
 from sferum_plugin.numbers import parse_int
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "MaxSettings",
     "ScheduleSettings",
     "SferumSettings",
+    "configured_account",
     "platform_code",
     "validate",
     "validate_schedule",
@@ -369,6 +371,11 @@ class SferumSettings:
     sync_interval_minutes: int = int(DEFAULTS["sync_interval_minutes"])
     sync_strict: bool = False
 
+    @property
+    def account(self) -> Account:
+        """Whose rows the module's data are: the VK application's."""
+        return Account(VK, self.app_id)
+
     @classmethod
     def from_stored(cls, stored: Mapping[str, str]) -> SferumSettings | None:
         """The settings, or ``None`` while the module is not configured for VK Messenger (a credential is missing,
@@ -432,6 +439,11 @@ class MaxSettings:
     webhook_secret: str = attrs.field(default="", repr=False)
     timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
 
+    @property
+    def account(self) -> Account:
+        """Whose rows the module's data are: MAX's one space (:data:`~sferum_plugin.account.MAX_SPACE`)."""
+        return Account(MAX, MAX_SPACE)
+
     @classmethod
     def from_stored(cls, stored: Mapping[str, str]) -> MaxSettings | None:
         """The settings, or ``None`` while the module is not configured for MAX (another platform is chosen, or
@@ -447,6 +459,16 @@ class MaxSettings:
             webhook_secret=values.get("max_webhook_secret", ""),
             timeout_seconds=float(_number(values, "timeout_seconds")),
         )
+
+
+_BY_PLATFORM: Mapping[str, type[SferumSettings] | type[MaxSettings]] = {VK: SferumSettings, MAX: MaxSettings}
+
+
+def configured_account(stored: Mapping[str, str]) -> Account | None:
+    """The account whose rows the module shows: the chosen platform's, or ``None`` while that platform's credentials
+    are not filled in."""
+    settings = _BY_PLATFORM[platform_code(stored)].from_stored(stored)
+    return settings.account if settings is not None else None
 
 
 @attrs.frozen

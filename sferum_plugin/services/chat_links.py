@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from hookspecs.services import Database
 from hookspecs.types import Viewer
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.errors import ChatNotFoundError, MalformedResponseError
 from sferum_plugin.models import ProfileLink, SferumChat, SferumChatMember
 
@@ -41,20 +42,20 @@ class InviteApi(Protocol):
         ...
 
 
-def may_open(db: Database, chat_pk: int, viewer: Viewer, *, app_id: int) -> bool:
+def may_open(db: Database, chat_pk: int, viewer: Viewer, *, account: Account) -> bool:
     """Whether ``viewer`` may open chat ``chat_pk``: only its members (as Sferum last listed them, through the
     viewer's linked profile).  Not even chat managers otherwise: the invite link would let them join any chat, and
     a managed person who is not desired in a chat is removed from it by the next sync anyway."""
     with db.session() as session:
         chat = session.get(SferumChat, chat_pk)
-        if chat is None or chat.app_id != app_id or chat.state != "active" or chat.chat_id is None:
+        if chat is None or not account.holds(chat) or chat.state != "active" or chat.chat_id is None:
             return False
         member = session.scalar(
             select(SferumChatMember.chat_pk)
             .join(ProfileLink, ProfileLink.sferum_user_id == SferumChatMember.sferum_user_id)
             .where(
                 SferumChatMember.chat_pk == chat_pk,
-                ProfileLink.app_id == app_id,
+                *account.owns(ProfileLink),
                 ProfileLink.user_id == viewer.user_id,
             )
             .limit(1)

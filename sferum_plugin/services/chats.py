@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hookspecs.services import Database, Host
 from hookspecs.types import ChatSummary, PersonKind, Viewer
 from sferum_plugin import MODULE_NAME
+from sferum_plugin.account import Account
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumChat, SferumChatListedMember, SferumChatMember, SferumSyncOperation
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
@@ -106,13 +107,11 @@ def _marker(kind: str, target_id: int | None) -> str:
     return f"c{secrets.token_hex(4)}"
 
 
-def _existing(session: Session, app_id: int, kind: str, target_id: int | None) -> SferumChat | None:
+def _existing(session: Session, account: Account, kind: str, target_id: int | None) -> SferumChat | None:
     if kind == "custom":
         return None
     return session.scalar(
-        select(SferumChat).where(
-            SferumChat.app_id == app_id, SferumChat.kind == kind, SferumChat.target_id == target_id
-        )
+        select(SferumChat).where(*account.owns(SferumChat), SferumChat.kind == kind, SferumChat.target_id == target_id)
     )
 
 
@@ -120,7 +119,7 @@ def request_chat(
     host: Host,
     viewer: Viewer,
     *,
-    app_id: int,
+    account: Account,
     kind: str,
     target_id: int | None,
     title: str,
@@ -150,12 +149,12 @@ def request_chat(
             raise ChatRefused(N_("Некоторых выбранных пользователей нет среди обучающихся и сотрудников."))
     now = host.clock.now()
     with host.db.session() as session:
-        found = _existing(session, app_id, kind, target_id)
+        found = _existing(session, account, kind, target_id)
         if found is not None:
             return ChatRequest(found.id, existed=True)
     try:
         with host.db.session() as session:
-            chat = SferumChat(app_id=app_id, kind=kind, target_id=target_id if kind != "custom" else None,
+            chat = SferumChat(**account.columns(), kind=kind, target_id=target_id if kind != "custom" else None,
                               title=clean, marker=_marker(kind, target_id), state="creating",
                               created_by=viewer.user_id, created_at=now, needs_verify=False)  # fmt: skip
             session.add(chat)
@@ -167,7 +166,7 @@ def request_chat(
     except IntegrityError:
         # Two requests for the same group at once: the unique constraint let one win; return that one.
         with host.db.session() as session:
-            found = _existing(session, app_id, kind, target_id)
+            found = _existing(session, account, kind, target_id)
             assert found is not None
             return ChatRequest(found.id, existed=True)
 
@@ -182,17 +181,17 @@ def _may_create_group_chats(host: Host, viewer: Viewer, group_ids: Sequence[int]
     return all(any(person.id == viewer.employee_id for person in staff.get(gid, ())) for gid in group_ids)
 
 
-def _group_chat_pks(session: Session, app_id: int, group_ids: Sequence[int]) -> dict[int, int]:
+def _group_chat_pks(session: Session, account: Account, group_ids: Sequence[int]) -> dict[int, int]:
     """Group id → row id of the group's chat, for those of ``group_ids`` that have one."""
     rows = session.execute(
         select(SferumChat.target_id, SferumChat.id).where(
-            SferumChat.app_id == app_id, SferumChat.kind == "group", SferumChat.target_id.in_(group_ids)
+            *account.owns(SferumChat), SferumChat.kind == "group", SferumChat.target_id.in_(group_ids)
         )
     ).all()
     return {target_id: pk for target_id, pk in rows if target_id is not None}
 
 
-def request_group_chats(host: Host, viewer: Viewer, *, app_id: int, group_ids: Sequence[int]) -> list[ChatRequest]:
+def request_group_chats(host: Host, viewer: Viewer, *, account: Account, group_ids: Sequence[int]) -> list[ChatRequest]:
     """Record chats for many groups at once (titles are the groups' names); the worker creates them.
 
     The rules of :func:`request_chat`, checked for every group before anything is written: unknown groups are
@@ -213,24 +212,24 @@ def request_group_chats(host: Host, viewer: Viewer, *, app_id: int, group_ids: S
     now = host.clock.now()
     try:
         with host.db.session() as session:
-            existing = _group_chat_pks(session, app_id, wanted)
+            existing = _group_chat_pks(session, account, wanted)
             missing = [gid for gid in wanted if gid not in existing]
             created: dict[int, int] = {}
             if missing:
                 rows = [
-                    {"app_id": app_id, "kind": "group", "target_id": gid, "title": clean[gid],
+                    {**account.columns(), "kind": "group", "target_id": gid, "title": clean[gid],
                      "marker": _marker("group", gid), "state": "creating", "created_by": viewer.user_id,
                      "created_at": now, "needs_verify": False}
                     for gid in missing
                 ]  # fmt: skip
                 session.execute(insert(SferumChat), rows)
-                created = _group_chat_pks(session, app_id, missing)
+                created = _group_chat_pks(session, account, missing)
                 enqueue(session, [f"chat:{created[gid]}" for gid in missing], now)
     except IntegrityError:
         # Someone recorded one of these chats meanwhile, so the whole INSERT was rolled back: go one group at a
         # time, which returns the winner's row where the unique constraint fires.
         requests = [
-            request_chat(host, viewer, app_id=app_id, kind="group", target_id=gid, title=clean[gid]) for gid in wanted
+            request_chat(host, viewer, account=account, kind="group", target_id=gid, title=clean[gid]) for gid in wanted
         ]
         with host.db.session() as session:
             enqueue(session, [f"chat:{r.chat_pk}" for r in requests if not r.existed], now)
@@ -241,9 +240,9 @@ def request_group_chats(host: Host, viewer: Viewer, *, app_id: int, group_ids: S
     ]
 
 
-def create_now(host: Host, api: ChatsApi, chat_pk: int, *, app_id: int) -> PassReport:
+def create_now(host: Host, api: ChatsApi, chat_pk: int, *, account: Account) -> PassReport:
     """Create the chat in Sferum now (a pass limited to it, holding its lease), and sync its members."""
-    return run_pass(host.db, host.directory, api, app_id=app_id, now=host.clock.now(),
+    return run_pass(host.db, host.directory, api, account=account, now=host.clock.now(),
                     options=PassOptions(chat_pks=(chat_pk,)))  # fmt: skip
 
 
@@ -270,13 +269,13 @@ def chat_url(host: Host, chat_pk: int) -> str:
     return host.urls.for_route(MODULE_NAME, "chat_open", chat_pk=chat_pk)
 
 
-def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary]:
+def viewer_chats(host: Host, viewer: Viewer, *, account: Account) -> list[ChatSummary]:
     """The viewer's Sferum chats: those Sferum (as last known) lists the viewer's linked profile in, with their
     member counts (as last known)."""
     from sferum_plugin.services.profiles import links_by_user
 
     with host.db.session() as session:
-        link = links_by_user(session, app_id=app_id, user_ids=[viewer.user_id]).get(viewer.user_id)
+        link = links_by_user(session, account=account, user_ids=[viewer.user_id]).get(viewer.user_id)
         if link is None:
             return []
         member_of = select(SferumChatMember.chat_pk).where(SferumChatMember.sferum_user_id == link.sferum_user_id)
@@ -289,7 +288,7 @@ def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary
         rows = session.execute(
             select(SferumChat, counts.c.members)
             .join(counts, counts.c.chat_pk == SferumChat.id)
-            .where(SferumChat.app_id == app_id, SferumChat.state == "active")
+            .where(*account.owns(SferumChat), SferumChat.state == "active")
             .order_by(SferumChat.title)
         ).all()
         return [
@@ -299,22 +298,22 @@ def viewer_chats(host: Host, viewer: Viewer, *, app_id: int) -> list[ChatSummary
         ]  # fmt: skip
 
 
-def find_chat(db: Database, chat_pk: int, *, app_id: int) -> SferumChat | None:
-    """The chat record ``chat_pk`` of the organisation ``app_id`` (detached, for reading), or ``None``."""
+def find_chat(db: Database, chat_pk: int, *, account: Account) -> SferumChat | None:
+    """The chat record ``chat_pk`` of the organisation ``account`` (detached, for reading), or ``None``."""
     with db.session() as session:
         chat = session.get(SferumChat, chat_pk)
-        if chat is None or chat.app_id != app_id:
+        if chat is None or not account.holds(chat):
             return None
         session.expunge(chat)
         return chat
 
 
-def group_chat_states(db: Database, *, app_id: int, group_ids: Collection[int]) -> dict[int, tuple[str, str]]:
+def group_chat_states(db: Database, *, account: Account, group_ids: Collection[int]) -> dict[int, tuple[str, str]]:
     """The state and last error of the chat of each of ``group_ids`` that has one, in one query."""
     with db.session() as session:
         rows = session.execute(
             select(SferumChat.target_id, SferumChat.state, SferumChat.error).where(
-                SferumChat.app_id == app_id, SferumChat.kind == "group"
+                *account.owns(SferumChat), SferumChat.kind == "group"
             )
         ).all()
     return {row.target_id: (row.state, row.error) for row in rows if row.target_id in group_ids}

@@ -16,7 +16,7 @@ from sferum_plugin.gateway import CredentialCheck, GatewayConfig, SferumClient
 from sferum_plugin.gateway.connector import CHECK_POLICY, SferumConnection, SferumConnector
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.gateway.errors import InvalidParameterError, NotFoundError
-from sferum_plugin.gateway.max import MaxBot, MaxConfig
+from sferum_plugin.gateway.max import MaxBot, MaxClient, MaxConfig
 from sferum_plugin.gateway.vkid import code_challenge_s256, generate_code_verifier
 from sferum_plugin.services.lessons import CallsFactory
 from sferum_plugin.settings import MaxSettings, SferumSettings
@@ -85,6 +85,15 @@ class SferumAccess:
             return connection.check_credentials(
                 app_id=settings.app_id, service_token=settings.service_token, app_token=settings.app_token
             )
+
+    @contextmanager
+    def bot(self, settings: MaxSettings, *, share: int = 1) -> Iterator[MaxClient]:
+        """The MAX bot's client (chats, members, messages, events), over a connection closed when the block ends.
+
+        :param share: how many workers divide MAX's 30 requests per second (the sync workers running at once).
+        """
+        with self.connector.connect_max(max_config(settings), settings.bot_token, share=share) as client:
+            yield client
 
     def check_max_bot(self, settings: MaxSettings) -> MaxBot:
         """«Проверить подключение» on MAX: the bot the token belongs to (``GET /me``), asked once within the

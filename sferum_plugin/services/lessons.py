@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hookspecs.services import Host
 from hookspecs.types import LessonRef, PersonKind, Viewer
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.gateway.errors import OutcomeUnknownError, SferumError
 from sferum_plugin.i18n import N_
@@ -140,7 +141,7 @@ def _is_linked(session: Session, settings: SferumSettings | None, user_id: int) 
         return False
     return (
         session.scalar(
-            select(ProfileLink.id).where(ProfileLink.app_id == settings.app_id, ProfileLink.user_id == user_id)
+            select(ProfileLink.id).where(*settings.account.owns(ProfileLink), ProfileLink.user_id == user_id)
         )
         is not None
     )
@@ -195,7 +196,7 @@ def online_section(host: Host, viewer: Viewer, settings: SferumSettings | None) 
         link = None
         if settings is not None:
             link = session.scalar(
-                select(ProfileLink).where(ProfileLink.app_id == settings.app_id, ProfileLink.user_id == viewer.user_id)
+                select(ProfileLink).where(*settings.account.owns(ProfileLink), ProfileLink.user_id == viewer.user_id)
             )
         views = lesson_views(session, host, viewer, todays, settings)
         profile_name = None if link is None else link.display_name
@@ -258,7 +259,7 @@ def start_lesson(
             raise LessonRefused(
                 N_("Сферум не подтвердил прошлую попытку начать занятие. Подтвердите повторный запуск."), status=409
             )
-    claim = _claim(host, lesson_id, viewer.user_id, settings.app_id)
+    claim = _claim(host, lesson_id, viewer.user_id, settings.account)
     try:
         call = calls(settings).start_call()
     except OutcomeUnknownError:
@@ -287,12 +288,16 @@ def start_lesson(
     return online
 
 
-def _claim(host: Host, lesson_id: int, user_id: int, app_id: int) -> int:
+def _claim(host: Host, lesson_id: int, user_id: int, account: Account) -> int:
     """Insert the ``starting`` row; the partial unique index makes a concurrent second start fail here."""
     try:
         with host.db.session() as session:
             row = OnlineLesson(
-                lesson_id=lesson_id, app_id=app_id, state="starting", started_by=user_id, started_at=host.clock.now()
+                lesson_id=lesson_id,
+                **account.columns(),
+                state="starting",
+                started_by=user_id,
+                started_at=host.clock.now(),
             )
             session.add(row)
             session.flush()

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Database, Host
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.errors import SferumError, VkIdError
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import LinkRequest, ProfileEvent, ProfileLink
@@ -100,7 +101,7 @@ def _hash(state: str) -> str:
 
 
 def begin_link(
-    session: Session, api: ProfileApi, *, user_id: int, app_id: int, redirect_uri: str, now: datetime
+    session: Session, api: ProfileApi, *, user_id: int, account: Account, redirect_uri: str, now: datetime
 ) -> LinkStart:
     """Start linking the profile of ``user_id``; the caller keeps ``state`` in the viewer's session."""
     state = secrets.token_urlsafe(32)
@@ -111,7 +112,7 @@ def begin_link(
         LinkRequest(
             state_hash=_hash(state),
             user_id=user_id,
-            app_id=app_id,
+            **account.columns(),
             code_verifier=verifier,
             redirect_uri=redirect_uri,
             created_at=now,
@@ -127,7 +128,7 @@ def complete_link(
     api: ProfileApi,
     *,
     user_id: int,
-    app_id: int,
+    account: Account,
     state: str,
     session_state: str | None,
     code: str,
@@ -148,7 +149,7 @@ def complete_link(
         raise LinkFailed(forged)
     with db.session() as session:
         request = session.scalar(select(LinkRequest).where(LinkRequest.state_hash == _hash(state)).with_for_update())
-        if request is None or request.user_id != user_id or request.app_id != app_id:
+        if request is None or request.user_id != user_id or not account.holds(request):
             raise LinkFailed(forged)
         if request.used_at is not None:
             raise LinkFailed(N_("Эта ссылка уже использована: начните создание профиля заново."))
@@ -174,24 +175,24 @@ def complete_link(
         logger.warning("linking profile of user %s failed: %s", user_id, exc)
         raise LinkFailed(N_("Сферум не отвечает. Профиль не привязан, попробуйте позже.")) from None
     with db.session() as session:
-        _store_link(session, user_id=user_id, app_id=app_id, sferum_user_id=sferum_user_id, name=name, now=now)
+        _store_link(session, user_id=user_id, account=account, sferum_user_id=sferum_user_id, name=name, now=now)
     return LinkedProfile(sferum_user_id=sferum_user_id, display_name=name)
 
 
 def _store_link(
-    session: Session, *, user_id: int, app_id: int, sferum_user_id: int, name: str, now: datetime
+    session: Session, *, user_id: int, account: Account, sferum_user_id: int, name: str, now: datetime
 ) -> ProfileLink:
     taken = session.scalar(
-        select(ProfileLink).where(ProfileLink.app_id == app_id, ProfileLink.sferum_user_id == sferum_user_id)
+        select(ProfileLink).where(*account.owns(ProfileLink), ProfileLink.sferum_user_id == sferum_user_id)
     )
     if taken is not None and taken.user_id != user_id:
         raise LinkFailed(N_("Этот профиль Сферума уже привязан к другой учётной записи ЛК."))
-    link = session.scalar(select(ProfileLink).where(ProfileLink.app_id == app_id, ProfileLink.user_id == user_id))
+    link = session.scalar(select(ProfileLink).where(*account.owns(ProfileLink), ProfileLink.user_id == user_id))
     if link is not None and link.sferum_user_id != sferum_user_id:
         session.add(ProfileEvent(kind="unlinked", user_id=user_id, sferum_user_id=link.sferum_user_id, created_at=now))
         link.sferum_user_id = sferum_user_id
     elif link is None:
-        link = ProfileLink(app_id=app_id, user_id=user_id, sferum_user_id=sferum_user_id)
+        link = ProfileLink(**account.columns(), user_id=user_id, sferum_user_id=sferum_user_id)
         session.add(link)
     link.display_name = name[:255]
     link.linked_at = now
@@ -204,9 +205,9 @@ def _store_link(
     return link
 
 
-def unlink(session: Session, *, user_id: int, app_id: int, now: datetime) -> bool:
+def unlink(session: Session, *, user_id: int, account: Account, now: datetime) -> bool:
     """Remove the link of ``user_id``; returns whether there was one."""
-    link = session.scalar(select(ProfileLink).where(ProfileLink.app_id == app_id, ProfileLink.user_id == user_id))
+    link = session.scalar(select(ProfileLink).where(*account.owns(ProfileLink), ProfileLink.user_id == user_id))
     if link is None:
         return False
     session.add(ProfileEvent(kind="unlinked", user_id=user_id, sferum_user_id=link.sferum_user_id, created_at=now))
@@ -215,26 +216,28 @@ def unlink(session: Session, *, user_id: int, app_id: int, now: datetime) -> boo
     return True
 
 
-def links_by_user(session: Session, *, app_id: int, user_ids: Iterable[int] | None = None) -> dict[int, ProfileLink]:
+def links_by_user(
+    session: Session, *, account: Account, user_ids: Iterable[int] | None = None
+) -> dict[int, ProfileLink]:
     """The links of the given users (all users when ``None``), in one query."""
-    query = select(ProfileLink).where(ProfileLink.app_id == app_id)
+    query = select(ProfileLink).where(*account.owns(ProfileLink))
     if user_ids is not None:
         query = query.where(ProfileLink.user_id.in_(list(user_ids)))
     return {link.user_id: link for link in session.scalars(query)}
 
 
 def start_linking(
-    db: Database, api: ProfileApi, *, user_id: int, app_id: int, redirect_uri: str, now: datetime
+    db: Database, api: ProfileApi, *, user_id: int, account: Account, redirect_uri: str, now: datetime
 ) -> LinkStart:
     """:func:`begin_link` in a transaction of its own (what the «Создать учебный профиль Сферум» button does)."""
     with db.session() as session:
-        return begin_link(session, api, user_id=user_id, app_id=app_id, redirect_uri=redirect_uri, now=now)
+        return begin_link(session, api, user_id=user_id, account=account, redirect_uri=redirect_uri, now=now)
 
 
-def remove_link(db: Database, *, user_id: int, app_id: int, now: datetime) -> bool:
+def remove_link(db: Database, *, user_id: int, account: Account, now: datetime) -> bool:
     """:func:`unlink` in a transaction of its own (an administrator's «Отвязать»)."""
     with db.session() as session:
-        return unlink(session, user_id=user_id, app_id=app_id, now=now)
+        return unlink(session, user_id=user_id, account=account, now=now)
 
 
 @attrs.frozen
@@ -248,10 +251,10 @@ class LinkedProfileRow:
     linked_at: datetime
 
 
-def linked_profiles(host: Host, *, app_id: int) -> list[LinkedProfileRow]:
+def linked_profiles(host: Host, *, account: Account) -> list[LinkedProfileRow]:
     """Who is linked to which Sferum profile, by LMS account, with the account's name from the directory."""
     with host.db.session() as session:
-        links = links_by_user(session, app_id=app_id)
+        links = links_by_user(session, account=account)
         people = host.directory.people_by_user(links)
         rows = []
         for user_id, link in sorted(links.items()):

@@ -30,7 +30,11 @@ def open_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse
     back = host.urls.host_page("chats")
     chat_pk = parse_int(request.path_params.get("chat_pk"))
     # One answer for "no such chat" and "not yours": the page must not tell which chats exist.
-    if settings is None or chat_pk is None or not chat_links.may_open(host.db, chat_pk, viewer, app_id=settings.app_id):
+    if (
+        settings is None
+        or chat_pk is None
+        or not chat_links.may_open(host.db, chat_pk, viewer, account=settings.account)
+    ):
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
     try:
         with sferum.organisation(settings) as client:

@@ -48,7 +48,7 @@ def chat_list(viewer: Viewer, host: Host) -> list[ChatSummary]:
     settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
     if settings is None:
         return []
-    found = chats.viewer_chats(host, viewer, app_id=settings.app_id)
+    found = chats.viewer_chats(host, viewer, account=settings.account)
     label = gettext(viewer.locale, "Открыть в Сферум")
     return [attrs.evolve(chat, open_label=label) for chat in found]
 
@@ -89,7 +89,7 @@ def new_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
         try:
             if None in members:  # a member that is not an id refuses the form rather than being dropped
                 raise chats.ChatRefused(N_("Некоторых выбранных пользователей нет среди обучающихся и сотрудников."))
-            made = chats.request_chat(host, viewer, app_id=settings.app_id, kind=kind, target_id=target,
+            made = chats.request_chat(host, viewer, account=settings.account, kind=kind, target_id=target,
                                       title=request.form.get("title", ""),
                                       member_user_ids=[n for n in members if n is not None])  # fmt: skip
         except chats.ChatRefused as refused:
@@ -98,7 +98,7 @@ def new_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
             if not made.existed:
                 try:
                     with sferum.organisation(settings) as client:
-                        chats.create_now(host, client, made.chat_pk, app_id=settings.app_id)
+                        chats.create_now(host, client, made.chat_pk, account=settings.account)
                 except SferumError as failure:  # the worker retries; the page says what state the chat is in
                     logger.warning("creating chat row %s: %s", made.chat_pk, failure)
             return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=made.chat_pk))
@@ -119,7 +119,7 @@ def _chat_row(request: HttpRequest, chat_pk: str) -> SferumChat | None:
     pk = parse_int(chat_pk)
     if settings is None or pk is None:
         return None
-    return chats.find_chat(request.host.db, pk, app_id=settings.app_id)
+    return chats.find_chat(request.host.db, pk, account=settings.account)
 
 
 def chat_view(request: HttpRequest) -> Page:
@@ -130,7 +130,7 @@ def chat_view(request: HttpRequest) -> Page:
     back = request.host.urls.host_page("chats")
     if chat is None or settings is None or (chat.created_by != viewer.user_id and not viewer.can(CHATS_MANAGE)):
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
-    member = chat_links.may_open(request.host.db, chat.id, viewer, app_id=settings.app_id)
+    member = chat_links.may_open(request.host.db, chat.id, viewer, account=settings.account)
     body = render(
         "chats_view.html", locale, chat=chat, url=chats.chat_url(request.host, chat.id) if member else "",
         can_manage=viewer.can(CHATS_MANAGE), csrf_field=request.csrf_field, csrf_token=request.csrf_token,
@@ -231,7 +231,7 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
         listed = sorted((g for g in groups.values() if chosen_filter.matches(g)), key=lambda g: (g.title, g.id))
     if request.method == "POST" and not error:
         try:
-            chats.request_group_chats(host, viewer, app_id=settings.app_id,
+            chats.request_group_chats(host, viewer, account=settings.account,
                                       group_ids=_chosen_groups(request, listed))  # fmt: skip
         except chats.ChatRefused as refused:
             error = gettext(locale, refused.reason)
@@ -240,7 +240,7 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
             return HttpResponse.redirect(f"{progress}?{query}" if query else progress)
     listed_ids = {group.id for group in listed}
     # Progress of the groups on the page: with a filter, of that unit's or year's groups only.
-    states = chats.group_chat_states(host.db, app_id=settings.app_id, group_ids=listed_ids)
+    states = chats.group_chat_states(host.db, account=settings.account, group_ids=listed_ids)
     counts: dict[str, int] = {}
     for state, _ in states.values():
         counts[state] = counts.get(state, 0) + 1

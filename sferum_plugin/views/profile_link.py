@@ -49,7 +49,7 @@ def start_link(request: HttpRequest, sferum: SferumAccess) -> HttpResponse | Pag
             request.host.db,
             api,
             user_id=viewer.user_id,
-            app_id=settings.app_id,
+            account=settings.account,
             redirect_uri=_redirect_uri(request),
             now=request.host.clock.now(),
         )
@@ -70,7 +70,7 @@ def link_callback(request: HttpRequest, sferum: SferumAccess) -> HttpResponse | 
                 request.host.db,
                 api,
                 user_id=viewer.user_id,
-                app_id=settings.app_id,
+                account=settings.account,
                 state=request.args.get("state", ""),
                 session_state=session_state if isinstance(session_state, str) else None,
                 code=request.args.get("code", ""),
@@ -95,7 +95,7 @@ def linked_profiles_page(request: HttpRequest) -> Page:
         body = render(
             "linked_profiles.html",
             locale,
-            rows=profiles.linked_profiles(request.host, app_id=settings.app_id),
+            rows=profiles.linked_profiles(request.host, account=settings.account),
             configured=True,
             unlink_url=lambda user_id: request.host.urls.for_route(MODULE_NAME, "profile_unlink", user_id=user_id),
             csrf_field=request.csrf_field,
@@ -116,7 +116,7 @@ def unlink_profile(request: HttpRequest) -> HttpResponse | Page:
     user_id = parse_int(request.path_params.get("user_id"))
     if user_id is None:  # a path id that is not an id names no one
         return message_page(request, N_("Учебные профили Сферум"), N_("Профиль не найден."), status=404, back_url=back)
-    profiles.remove_link(request.host.db, user_id=user_id, app_id=settings.app_id, now=request.host.clock.now())
+    profiles.remove_link(request.host.db, user_id=user_id, account=settings.account, now=request.host.clock.now())
     return HttpResponse.redirect(back)
 
 

@@ -48,11 +48,11 @@ def sync_page(request: HttpRequest) -> Page:
     if settings is None:
         return message_page(request, "Синхронизация чатов", "Модуль ещё не настроен: обратитесь к администратору.",
                             status=409, back_url=host.urls.host_page("modules"))  # fmt: skip
-    overview = sync_overview(host, app_id=settings.app_id)
+    overview = sync_overview(host, account=settings.account)
     preview = None
     if request.args.get("preview"):
         titles = {chat.pk: chat.title for chat in overview.chats}
-        preview = preview_next_pass(host, app_id=settings.app_id, strict=settings.sync_strict, titles=titles)
+        preview = preview_next_pass(host, account=settings.account, strict=settings.sync_strict, titles=titles)
     timezone = host.clock.timezone
 
     def reason(text: str) -> str:

@@ -46,7 +46,13 @@ def test_employee_mails_the_students_without_a_profile(
     with cabinet.db.session() as session:
         student_user = session.scalars(select(User).where(User.username == "student")).one().id
         session.add(
-            ProfileLink(app_id=DEFAULT_APP_ID, user_id=student_user, sferum_user_id=5, linked_at=datetime.now(UTC))
+            ProfileLink(
+                platform="vk",
+                app_id=DEFAULT_APP_ID,
+                user_id=student_user,
+                sferum_user_id=5,
+                linked_at=datetime.now(UTC),
+            )
         )
     everyone = cabinet.host.directory.list_people(PersonKind.STUDENT, {"status": "active"})
     without = set(filter_by_profile(cabinet.host, "none", everyone) or ())

@@ -179,7 +179,9 @@ def configured(installed: FakeHost) -> FakeHost:
     directory.lesson_list = [_lesson(1)]
     with installed.db.session() as session:
         for user_id in (1, 3):
-            session.add(ProfileLink(app_id=APP_ID, user_id=user_id, sferum_user_id=1000 + user_id, linked_at=NOW))
+            session.add(
+                ProfileLink(platform="vk", app_id=APP_ID, user_id=user_id, sferum_user_id=1000 + user_id, linked_at=NOW)
+            )
     return installed
 
 
@@ -441,7 +443,7 @@ def test_hook_lms_schedule_cards(pm: pluggy.PluginManager, configured: FakeHost)
 
     configured.settings.stored["schedule"] = {"sferum_online_lesson_hint": "Включите камеру"}
     with configured.db.session() as session:
-        session.add(OnlineLesson(lesson_id=1, app_id=APP_ID, state="active", call_id="call-1",
+        session.add(OnlineLesson(lesson_id=1, platform="vk", app_id=APP_ID, state="active", call_id="call-1",
                                  join_link="https://call.test/1", started_by=1, started_at=NOW))  # fmt: skip
     (teacher,) = pm.hook.lms_schedule_cards(viewer=TEACHER, lessons=lessons, host=configured)
     assert teacher[1].status == "Онлайн-занятие идёт"
@@ -506,10 +508,14 @@ def test_hook_lms_directory_filters(pm: pluggy.PluginManager, host: FakeHost) ->
 
 
 def test_hook_lms_filter_people(pm: pluggy.PluginManager, installed: FakeHost) -> None:
-    installed.settings.stored["sferum"] = {"app_id": str(APP_ID)}
+    installed.settings.stored["sferum"] = {"app_id": str(APP_ID), "service_token": "s" * 20, "app_token": "a" * 20}
     with installed.db.session() as session:
-        session.add(ProfileLink(app_id=APP_ID, user_id=7, sferum_user_id=70, linked_at=datetime.now(UTC)))
-        session.add(ProfileLink(app_id=APP_ID + 1, user_id=8, sferum_user_id=80, linked_at=datetime.now(UTC)))
+        session.add(
+            ProfileLink(platform="vk", app_id=APP_ID, user_id=7, sferum_user_id=70, linked_at=datetime.now(UTC))
+        )
+        session.add(
+            ProfileLink(platform="vk", app_id=APP_ID + 1, user_id=8, sferum_user_id=80, linked_at=datetime.now(UTC))
+        )
     people = [
         Person(id=1, kind=PersonKind.STUDENT, user_id=7, full_name="С профилем"),
         Person(id=2, kind=PersonKind.STUDENT, user_id=8, full_name="С профилем другой организации"),
@@ -620,8 +626,9 @@ def test_hook_lms_chat_backends(pm: pluggy.PluginManager) -> None:
 
 def _add_chat(host: FakeHost, group_id: int, title: str, member_ids: list[int]) -> int:
     with host.db.session() as session:
-        chat = SferumChat(app_id=APP_ID, kind="group", target_id=group_id, title=title, marker=f"m{group_id}",
-                          state="active", chat_id=2000000000 + group_id, created_by=1, created_at=NOW)  # fmt: skip
+        chat = SferumChat(platform="vk", app_id=APP_ID, kind="group", target_id=group_id, title=title,
+                          marker=f"m{group_id}", state="active", chat_id=2000000000 + group_id, created_by=1,
+                          created_at=NOW)  # fmt: skip
         session.add(chat)
         session.flush()
         session.add_all(SferumChatMember(chat_pk=chat.id, sferum_user_id=member) for member in member_ids)
@@ -635,7 +642,9 @@ def test_hook_lms_chat_list(pm: pluggy.PluginManager, installed: FakeHost, sferu
 
     installed.settings.stored["sferum"] = dict(CONFIGURED)
     with installed.db.session() as session:
-        session.add(ProfileLink(app_id=APP_ID, user_id=STUDENT.user_id, sferum_user_id=1003, linked_at=NOW))
+        session.add(
+            ProfileLink(platform="vk", app_id=APP_ID, user_id=STUDENT.user_id, sferum_user_id=1003, linked_at=NOW)
+        )
     chat_pk = _add_chat(installed, 100, "ИВТ-21", [1003, 1001, 1])
     _add_chat(installed, 200, "ИВТ-22", [1001])  # the student is not a member
     assert list_chats(backend="sferum", viewer=STUDENT, host=installed) == [
@@ -692,7 +701,7 @@ def test_jobs_reach_sferum_through_the_modules_own_access(
 ) -> None:
     sferum.answers["calls.forceFinish"] = 1
     with configured.db.session() as session:
-        session.add(OnlineLesson(lesson_id=1, app_id=APP_ID, state="active", call_id="call-1",
+        session.add(OnlineLesson(lesson_id=1, platform="vk", app_id=APP_ID, state="active", call_id="call-1",
                                  join_link="https://call.test/1", started_by=1, started_at=NOW))  # fmt: skip
     configured.clock.current = _lesson(1).ends_at + timedelta(minutes=31)  # the default delay is 30 minutes
     _jobs(pm)["sferum.end_overdue_lessons"].run(JobContext(host=configured, now=configured.clock.now()))

@@ -75,8 +75,8 @@ def test_schedule_costs_the_same_queries_for_5_and_50_lessons_with_the_module(ap
     seeded: Seeded = app.extensions["test_seeded"]
     grant_permission(app, "student", ONLINE_LESSONS_VIEW)
     with cabinet.db.session() as session:
-        session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, "student"), sferum_user_id=1001,
-                                linked_at=DEFAULT_NOW))  # fmt: skip
+        session.add(ProfileLink(platform="vk", app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, "student"),
+                                sferum_user_id=1001, linked_at=DEFAULT_NOW))  # fmt: skip
         session.execute(delete(Lesson))
     client = app.test_client()
     login(client, "student")
@@ -106,7 +106,7 @@ def test_an_outsider_never_receives_the_join_link(app: Flask) -> None:
         lesson.starts_at = DEFAULT_NOW - timedelta(minutes=10)
         lesson.ends_at = DEFAULT_NOW + timedelta(minutes=40)
         for username, sferum_id in (("teacher", 1002), ("student", 1001), ("employee", 1003)):
-            session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, username),
+            session.add(ProfileLink(platform="vk", app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, username),
                                     sferum_user_id=sferum_id, linked_at=DEFAULT_NOW))  # fmt: skip
     teacher = app.test_client()
     login(teacher, "teacher")
@@ -130,8 +130,8 @@ def test_an_outsider_never_receives_the_join_link(app: Flask) -> None:
 def test_admin_sees_linked_profiles_and_unlinks_one(app: Flask) -> None:
     cabinet = Cabinet.of(app)
     with cabinet.db.session() as session:
-        session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, "student"), sferum_user_id=1001,
-                                display_name="Анна Иванова", linked_at=DEFAULT_NOW))  # fmt: skip
+        session.add(ProfileLink(platform="vk", app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, "student"),
+                                sferum_user_id=1001, display_name="Анна Иванова", linked_at=DEFAULT_NOW))  # fmt: skip
     admin = app.test_client()
     login(admin, "admin")
     page = admin.get("/m/sferum/profiles").get_data(as_text=True)
@@ -162,7 +162,7 @@ def test_a_group_chat_made_by_its_teacher_opens_in_sferum_for_its_members_only(
     seeded: Seeded = app.extensions["test_seeded"]
     with cabinet.db.session() as session:
         for username, sferum_id in (("teacher", 1002), ("student", 1001), ("employee", 1003)):
-            session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, username),
+            session.add(ProfileLink(platform="vk", app_id=DEFAULT_APP_ID, user_id=_user_id(cabinet, username),
                                     sferum_user_id=sferum_id, linked_at=DEFAULT_NOW))  # fmt: skip
     admin = app.test_client()
     login(admin, "admin")

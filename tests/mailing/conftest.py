@@ -61,7 +61,7 @@ def smtp() -> Iterator[Any]:
 def make_host(engine: Engine, port: int, persons: Iterable[Person] = ()) -> FakeHost:
     host = FakeHost(db=FakeDatabase(engine), directory=ListingDirectory(persons=list(persons)))
     host.mailer = SmtpMailer("127.0.0.1", port, SENDER, timeout=5)
-    host.settings.stored["sferum"] = {"app_id": "51234567"}
+    host.settings.stored["sferum"] = {"app_id": "51234567", "service_token": "s" * 20, "app_token": "a" * 20}
     return host
 
 

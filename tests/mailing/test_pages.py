@@ -60,7 +60,9 @@ def app(app_factory: Callable[..., Flask], sandbox: RunningSandbox, smtp: Any) -
     assert user_id is not None
     with cabinet.db.session() as session:
         session.add(
-            ProfileLink(app_id=DEFAULT_APP_ID, user_id=user_id, sferum_user_id=777, linked_at=datetime.now(UTC))
+            ProfileLink(
+                platform="vk", app_id=DEFAULT_APP_ID, user_id=user_id, sferum_user_id=777, linked_at=datetime.now(UTC)
+            )
         )
     return app
 

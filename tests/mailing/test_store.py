@@ -25,7 +25,13 @@ DRAFT = MailingDraft(subject="Тема", body="Текст", link_url="http://lms
 def _link(host: Any, user_id: int) -> None:
     with host.db.session() as session:
         session.add(
-            ProfileLink(app_id=51234567, user_id=user_id, sferum_user_id=9000 + user_id, linked_at=datetime.now(UTC))
+            ProfileLink(
+                platform="vk",
+                app_id=51234567,
+                user_id=user_id,
+                sferum_user_id=9000 + user_id,
+                linked_at=datetime.now(UTC),
+            )
         )
 
 

@@ -71,11 +71,11 @@ def test_a_profile_is_linked_through_vk_id_and_the_token_is_not_kept(
     anna = box.add_user("Анна", "Смирнова")
     with SferumAccess().profiles(settings) as api:
         start = profiles.start_linking(
-            host.db, api, user_id=7, app_id=settings.app_id, redirect_uri=REDIRECT, now=host.clock.now()
+            host.db, api, user_id=7, account=settings.account, redirect_uri=REDIRECT, now=host.clock.now()
         )
         granted = _consent(start.authorize_url, anna)
         linked = profiles.complete_link(
-            host.db, api, user_id=7, app_id=settings.app_id, state=granted["state"], session_state=start.state,
+            host.db, api, user_id=7, account=settings.account, state=granted["state"], session_state=start.state,
             code=granted["code"], device_id=granted["device_id"], now=host.clock.now(),
         )  # fmt: skip
     assert (linked.sferum_user_id, linked.display_name) == (anna, "Анна Смирнова")
@@ -99,7 +99,9 @@ def test_teacher_starts_student_joins_teacher_ends_and_sferum_sees_it(
     with host.db.session() as session:
         for user_id in (TEACHER.user_id, STUDENT.user_id):
             session.add(
-                ProfileLink(app_id=settings.app_id, user_id=user_id, sferum_user_id=2000 + user_id, linked_at=NOW)
+                ProfileLink(
+                    platform="vk", app_id=settings.app_id, user_id=user_id, sferum_user_id=2000 + user_id, linked_at=NOW
+                )
             )
 
     with SferumAccess().calls() as calls:
@@ -123,7 +125,11 @@ def test_sferum_refusing_the_call_is_reported_and_nothing_stays_active(
     host.clock.current = NOW
     host.directory.lesson_list = [_lesson(1)]
     with host.db.session() as session:
-        session.add(ProfileLink(app_id=settings.app_id, user_id=TEACHER.user_id, sferum_user_id=2001, linked_at=NOW))
+        session.add(
+            ProfileLink(
+                platform="vk", app_id=settings.app_id, user_id=TEACHER.user_id, sferum_user_id=2001, linked_at=NOW
+            )
+        )
     box.faults.inject("calls.start", error_code=15, times=1)
     with SferumAccess().calls() as calls, pytest.raises(lessons.LessonRefused, match="Сферум отказал"):
         lessons.start_lesson(host, TEACHER, 1, settings, calls)
@@ -142,7 +148,11 @@ def test_ending_a_lesson_whose_call_sferum_no_longer_has_running_ends_it(
     host.clock.current = NOW
     host.directory.lesson_list = [_lesson(1)]
     with host.db.session() as session:
-        session.add(ProfileLink(app_id=settings.app_id, user_id=TEACHER.user_id, sferum_user_id=2001, linked_at=NOW))
+        session.add(
+            ProfileLink(
+                platform="vk", app_id=settings.app_id, user_id=TEACHER.user_id, sferum_user_id=2001, linked_at=NOW
+            )
+        )
     with SferumAccess().calls() as calls:
         online = lessons.start_lesson(host, TEACHER, 1, settings, calls)
     if how == "ended in Sferum":  # someone ended the call in Sferum itself

@@ -35,8 +35,8 @@ def test_uninstall_keeping_data_leaves_rows_for_a_reinstall(sqlite_engine: Engin
     with sqlite_engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO sferum_profile_links (app_id, user_id, sferum_user_id, display_name, linked_at)"
-                " VALUES (1, 2, 3, 'x', '2026-11-29 10:00:00')"
+                "INSERT INTO sferum_profile_links (platform, app_id, user_id, sferum_user_id, display_name, linked_at)"
+                " VALUES ('vk', 1, 2, 3, 'x', '2026-11-29 10:00:00')"
             )
         )
 

@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from hookspecs.types import LessonRef, Person, PersonKind, Viewer
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.domain import StartedCall
 from sferum_plugin.gateway.errors import AccessDeniedError, OutcomeUnknownError
 from sferum_plugin.models import OnlineLesson, ProfileLink
@@ -66,7 +67,9 @@ def setup(host: FakeHost) -> tuple[FakeHost, FakeCalls]:
     with host.db.session() as session:
         for user_id in (1, 2, 3, 4):
             session.add(
-                ProfileLink(app_id=SETTINGS.app_id, user_id=user_id, sferum_user_id=1000 + user_id, linked_at=NOW)
+                ProfileLink(
+                    platform="vk", app_id=SETTINGS.app_id, user_id=user_id, sferum_user_id=1000 + user_id, linked_at=NOW
+                )
             )
     return host, FakeCalls()
 
@@ -118,7 +121,7 @@ def test_teacher_without_a_profile_must_create_one_first(setup: tuple[FakeHost, 
     from sferum_plugin.services import profiles
 
     with host.db.session() as session:
-        profiles.unlink(session, user_id=1, app_id=SETTINGS.app_id, now=NOW)
+        profiles.unlink(session, user_id=1, account=Account("vk", SETTINGS.app_id), now=NOW)
     with pytest.raises(LessonRefused, match="учебный профиль"):
         _start(host, calls)
 

@@ -81,7 +81,11 @@ def teacher_host(host: FakeHost) -> FakeHost:
         "app_id": str(SETTINGS.app_id), "service_token": SETTINGS.service_token, "app_token": SETTINGS.app_token,
     }  # fmt: skip
     with host.db.session() as session:
-        session.add(ProfileLink(app_id=SETTINGS.app_id, user_id=TEACHER.user_id, sferum_user_id=1001, linked_at=NOW))
+        session.add(
+            ProfileLink(
+                platform="vk", app_id=SETTINGS.app_id, user_id=TEACHER.user_id, sferum_user_id=1001, linked_at=NOW
+            )
+        )
     return host
 
 

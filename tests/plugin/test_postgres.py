@@ -63,7 +63,11 @@ def test_concurrent_starts_create_exactly_one_call(pg_engine: Engine) -> None:
     host.clock.current = NOW
     host.directory.lesson_list = [_lesson(1)]
     with host.db.session() as session:
-        session.add(ProfileLink(app_id=SETTINGS.app_id, user_id=TEACHER.user_id, sferum_user_id=1001, linked_at=NOW))
+        session.add(
+            ProfileLink(
+                platform="vk", app_id=SETTINGS.app_id, user_id=TEACHER.user_id, sferum_user_id=1001, linked_at=NOW
+            )
+        )
     workers = 6
     calls = SlowCalls(workers)
     barrier = threading.Barrier(workers)

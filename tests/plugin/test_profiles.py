@@ -8,6 +8,7 @@ import attrs
 import pytest
 from sqlalchemy import func, select
 
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.errors import InvalidGrantError
 from sferum_plugin.models import LinkRequest, ProfileEvent, ProfileLink
 from sferum_plugin.services import install, profiles
@@ -45,7 +46,12 @@ def vkid(host: FakeHost) -> FakeVkId:
 def _begin(host: FakeHost, vkid: FakeVkId, user_id: int = 1) -> str:
     with host.db.session() as session:
         start = profiles.begin_link(
-            session, vkid, user_id=user_id, app_id=APP, redirect_uri="http://lms.test/cb", now=host.clock.now()
+            session,
+            vkid,
+            user_id=user_id,
+            account=Account("vk", APP),
+            redirect_uri="http://lms.test/cb",
+            now=host.clock.now(),
         )
     assert "code_challenge" in start.authorize_url
     assert vkid.new_verifier() not in start.authorize_url  # the verifier never leaves the server
@@ -54,7 +60,7 @@ def _begin(host: FakeHost, vkid: FakeVkId, user_id: int = 1) -> str:
 
 def _complete(host: FakeHost, vkid: FakeVkId, state: str, session_state: str | None, user_id: int = 1, **kw: str):
     return profiles.complete_link(
-        host.db, vkid, user_id=user_id, app_id=APP, state=state, session_state=session_state,
+        host.db, vkid, user_id=user_id, account=Account("vk", APP), state=state, session_state=session_state,
         code=kw.get("code", "the-code"), device_id="dev", error=kw.get("error", ""), now=host.clock.now(),
     )  # fmt: skip
 
@@ -132,15 +138,15 @@ def test_a_profile_linked_to_another_account_is_refused(host: FakeHost, vkid: Fa
     with pytest.raises(LinkFailed, match="другой учётной записи"):
         _complete(host, vkid, second, second, user_id=2)
     with host.db.session() as session:
-        assert profiles.links_by_user(session, app_id=APP).keys() == {1}
+        assert profiles.links_by_user(session, account=Account("vk", APP)).keys() == {1}
 
 
 def test_unlink_removes_the_link_and_records_an_event(host: FakeHost, vkid: FakeVkId) -> None:
     state = _begin(host, vkid)
     _complete(host, vkid, state, state)
     with host.db.session() as session:
-        assert profiles.unlink(session, user_id=1, app_id=APP, now=host.clock.now())
-        assert not profiles.unlink(session, user_id=1, app_id=APP, now=host.clock.now())
+        assert profiles.unlink(session, user_id=1, account=Account("vk", APP), now=host.clock.now())
+        assert not profiles.unlink(session, user_id=1, account=Account("vk", APP), now=host.clock.now())
     assert _links(host) == 0
     with host.db.session() as session:
         assert [e.kind for e in session.scalars(select(ProfileEvent).order_by(ProfileEvent.id))] == [

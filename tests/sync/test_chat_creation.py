@@ -121,7 +121,7 @@ def test_a_worker_dying_right_after_a_batch_is_sent_leaves_no_duplicate(world: W
     pks = _groups(world, 30, size=1)
     dying = CrashAfterSending(world.api, nth=1)
     with contextlib.suppress(Crash):
-        run_pass(world.host.db, world.host.directory, dying, app_id=world.app_id,  # type: ignore[arg-type]
+        run_pass(world.host.db, world.host.directory, dying, account=world.account,  # type: ignore[arg-type]
                  now=world.host.clock.now(), options=PassOptions(lease=timedelta(minutes=1)))  # fmt: skip
     assert len(world.box.state()["chats"]) == 25  # Sferum holds the first batch's chats; nobody recorded them
     assert {world.chat(pk).state for pk in pks} == {"unknown"}  # every chat the pass was about to create
@@ -259,7 +259,7 @@ def test_a_long_creation_pass_writes_checkpoints_and_renews_its_leases(world: Wo
     from sferum_plugin.services.sync import claim_chats
 
     with world.host.db.session() as session:
-        claim_chats(session, app_id=world.app_id, holder="me", now=now, until=now + lease.length, pks=pks)
+        claim_chats(session, account=world.account, holder="me", now=now, until=now + lease.length, pks=pks)
     recorded: list[dict[str, int]] = []
     api = world.api
 

@@ -76,7 +76,7 @@ def configured(host: FakeHost, sandbox: Sandbox, running: RunningSandbox) -> Fak
     with host.db.session() as session:
         for user_id in (10, 20, 30):
             sferum_id = sandbox.add_user("U", str(user_id))
-            session.add(ProfileLink(app_id=DEFAULT_APP_ID, user_id=user_id, sferum_user_id=sferum_id,
+            session.add(ProfileLink(platform="vk", app_id=DEFAULT_APP_ID, user_id=user_id, sferum_user_id=sferum_id,
                                     display_name=f"U {user_id}", linked_at=host.clock.now()))  # fmt: skip
     return host
 
@@ -331,7 +331,7 @@ def test_on_sqlite_the_job_skips_its_pass_while_another_worker_runs_one(
     chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}))
     now = configured.clock.now()
     with configured.db.session() as session:
-        session.add(SferumSyncWorker(holder="cron:42", app_id=DEFAULT_APP_ID, started_at=now,
+        session.add(SferumSyncWorker(holder="cron:42", platform="vk", app_id=DEFAULT_APP_ID, started_at=now,
                                      until=now + timedelta(minutes=10)))  # fmt: skip
     report = run_for_host(configured, SFERUM)
     assert report is not None

@@ -10,6 +10,7 @@ from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TO
 from sqlalchemy import event, select
 
 from hookspecs.types import HttpRequest, HttpResponse, Page, Person, PersonKind, Viewer
+from sferum_plugin.account import Account
 from sferum_plugin.models import SferumChat, SferumSyncRequest
 from sferum_plugin.permissions import CHATS_CREATE_GROUP
 from sferum_plugin.services import chats
@@ -187,10 +188,14 @@ def _statements(host: FakeHost) -> Iterator[list[str]]:
 def test_recording_chats_costs_the_same_statements_for_3_groups_and_for_60(configured: FakeHost) -> None:
     configured.directory.group_titles = {gid: f"Г-{gid}" for gid in range(100, 200)}
     with _statements(configured) as few:
-        made = chats.request_group_chats(configured, ADMIN, app_id=DEFAULT_APP_ID, group_ids=[100, 101, 102])
+        made = chats.request_group_chats(
+            configured, ADMIN, account=Account("vk", DEFAULT_APP_ID), group_ids=[100, 101, 102]
+        )
     assert [r.existed for r in made] == [False, False, False]
     with _statements(configured) as many:
-        made = chats.request_group_chats(configured, ADMIN, app_id=DEFAULT_APP_ID, group_ids=list(range(100, 160)))
+        made = chats.request_group_chats(
+            configured, ADMIN, account=Account("vk", DEFAULT_APP_ID), group_ids=list(range(100, 160))
+        )
     assert [r.existed for r in made[:3]] == [True, True, True]
     assert not any(r.existed for r in made[3:])
     assert len(many) == len(few)
@@ -198,23 +203,23 @@ def test_recording_chats_costs_the_same_statements_for_3_groups_and_for_60(confi
 
 
 def test_without_the_manage_right_every_group_must_be_the_teachers_own(configured: FakeHost) -> None:
-    assert [r.existed for r in chats.request_group_chats(configured, TEACHER, app_id=DEFAULT_APP_ID,
+    assert [r.existed for r in chats.request_group_chats(configured, TEACHER, account=Account("vk", DEFAULT_APP_ID),
                                                          group_ids=[11])] == [False]  # fmt: skip
     with pytest.raises(chats.ChatRefused):
-        chats.request_group_chats(configured, TEACHER, app_id=DEFAULT_APP_ID, group_ids=[21, 11, 12])
+        chats.request_group_chats(configured, TEACHER, account=Account("vk", DEFAULT_APP_ID), group_ids=[21, 11, 12])
     student = Viewer(user_id=20, username="s", full_name="Студент", student_id=2)
     with pytest.raises(chats.ChatRefused):
-        chats.request_group_chats(configured, student, app_id=DEFAULT_APP_ID, group_ids=[21])
+        chats.request_group_chats(configured, student, account=Account("vk", DEFAULT_APP_ID), group_ids=[21])
     assert set(_group_chats(configured)) == {11}  # nothing written for a refused request
 
 
 def test_a_chat_recorded_concurrently_is_returned_not_duplicated(
     configured: FakeHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (winner,) = chats.request_group_chats(configured, ADMIN, app_id=DEFAULT_APP_ID, group_ids=[11])
+    (winner,) = chats.request_group_chats(configured, ADMIN, account=Account("vk", DEFAULT_APP_ID), group_ids=[11])
     # Another request records ИВТ-11's chat between our SELECT and our INSERT: the SELECT saw nothing.
     monkeypatch.setattr(chats, "_group_chat_pks", lambda *args: {})
-    made = chats.request_group_chats(configured, ADMIN, app_id=DEFAULT_APP_ID, group_ids=[11, 21])
+    made = chats.request_group_chats(configured, ADMIN, account=Account("vk", DEFAULT_APP_ID), group_ids=[11, 21])
     assert made[0] == chats.ChatRequest(winner.chat_pk, existed=True)
     assert not made[1].existed
     assert set(_group_chats(configured)) == {11, 21}

@@ -39,7 +39,7 @@ def _pass_meeting(world: World, error_code: int | None) -> timedelta | None:
 
 def _strikes(world: World) -> int:
     with world.host.db.session() as session:
-        return session.get(SferumSyncService, world.app_id).flood_strikes
+        return session.get(SferumSyncService, ("vk", world.app_id)).flood_strikes
 
 
 def test_flood_control_in_a_row_pauses_10_min_30_min_2_h_then_6_h_at_most(world: World) -> None:
@@ -80,6 +80,6 @@ def test_the_pause_the_sync_page_shows_is_the_escalated_one(world: World) -> Non
 
     # The page reads the service's row (sync_overview) and shows «Синхронизация приостановлена до …».
     with world.host.db.session() as session:
-        row = session.get(SferumSyncService, world.app_id)
+        row = session.get(SferumSyncService, ("vk", world.app_id))
         assert row.paused_until == report.paused_until == world.host.clock.current + LADDER[1]
         assert row.pause_reason

@@ -12,6 +12,7 @@ from sferum_sandbox import DEFAULT_APP_ID, Sandbox
 from sqlalchemy import Engine, func, select
 
 from hookspecs.types import PersonKind
+from sferum_plugin.account import Account
 from sferum_plugin.models import SferumChat, SferumSyncOperation
 from sferum_plugin.services import install
 from sferum_plugin.services.sync import PassOptions, run_pass
@@ -49,8 +50,8 @@ def test_two_workers_at_once_apply_every_operation_exactly_once(pg_engine: Engin
                 try:
                     barrier.wait()
                     for full in (False, True, False):
-                        run_pass(host.db, host.directory, api, app_id=DEFAULT_APP_ID, now=host.clock.now(),
-                                 options=PassOptions(full=full, holder=name))  # fmt: skip
+                        run_pass(host.db, host.directory, api, account=Account("vk", DEFAULT_APP_ID),
+                                 now=host.clock.now(), options=PassOptions(full=full, holder=name))  # fmt: skip
                 except BaseException as error:
                     errors.append(error)
 

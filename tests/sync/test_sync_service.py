@@ -231,7 +231,7 @@ def test_the_owner_of_a_chat_stays_in_it_even_in_strict_mode(world: World) -> No
     from tests.sync.world import ADMIN
 
     teacher, *_ = _group_with_students(world)
-    made = chats.request_chat(world.host, ADMIN, app_id=world.app_id, kind="group", target_id=17, title="ИВТ-21")
+    made = chats.request_chat(world.host, ADMIN, account=world.account, kind="group", target_id=17, title="ИВТ-21")
     world.sferum_of[ADMIN.user_id] = world.box.add_user("Админ", "ЛК")
     world.link(ADMIN.user_id)
     world.sync()
@@ -250,7 +250,7 @@ def test_an_owner_removed_behind_our_back_is_put_back_by_the_full_pass(world: Wo
     from tests.sync.world import ADMIN
 
     _group_with_students(world)
-    made = chats.request_chat(world.host, ADMIN, app_id=world.app_id, kind="group", target_id=17, title="ИВТ-21")
+    made = chats.request_chat(world.host, ADMIN, account=world.account, kind="group", target_id=17, title="ИВТ-21")
     world.sferum_of[ADMIN.user_id] = world.box.add_user("Админ", "ЛК")
     world.link(ADMIN.user_id)
     world.sync()

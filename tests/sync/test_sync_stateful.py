@@ -207,7 +207,7 @@ class SyncMachine(RuleBasedStateMachine):
         api = CrashAfterSend(self.world.api) if after == "execute" else CrashAfterCreate(self.world.api)
         with contextlib.suppress(Crash):
             run_pass(self.world.host.db, self.world.host.directory, api,  # type: ignore[arg-type]
-                     app_id=self.world.app_id, now=self.world.host.clock.now(),
+                     account=self.world.account, now=self.world.host.clock.now(),
                      options=PassOptions(lease=timedelta(minutes=1)))  # fmt: skip
 
     @rule()

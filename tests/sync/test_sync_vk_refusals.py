@@ -74,7 +74,7 @@ def test_a_person_outside_the_organisation_is_refused_alone_with_the_reason_on_t
     assert report.failed == 1
     assert world.sferum_of[newcomer.user_id] in world.sferum_members(pk)  # everyone else is added
     assert world.sferum_of[outsider.user_id] not in world.sferum_members(pk)
-    (problem,) = [p for chat in sync_overview(world.host, app_id=world.app_id).chats for p in chat.problems]
+    (problem,) = [p for chat in sync_overview(world.host, account=world.account).chats for p in chat.problems]
     assert (problem.sferum_user_id, problem.state, problem.attempts) == (world.sferum_of[outsider.user_id], "failed", 1)
     assert problem.reason is not None
     assert "не состоит в организации" in problem.reason
@@ -116,7 +116,7 @@ def test_a_spam_restriction_pauses_the_whole_service_with_its_own_reason_and_nev
 
     assert report.paused_until == started + timedelta(hours=6)
     with world.host.db.session() as session:
-        service = session.get(SferumSyncService, world.app_id)
+        service = session.get(SferumSyncService, ("vk", world.app_id))
         assert service.pause_reason is not None
         assert "спам" in service.pause_reason
         assert "%(until)s" in service.pause_reason  # the page names the end of the pause
@@ -143,7 +143,7 @@ def test_a_captcha_on_chat_creation_pauses_the_service_and_the_chat_is_created_a
     assert report.paused_until == started + timedelta(hours=1)
     assert world.chat(pk).state in ("creating", "unknown")  # waiting, not refused
     with world.host.db.session() as session:
-        reason = session.get(SferumSyncService, world.app_id).pause_reason
+        reason = session.get(SferumSyncService, ("vk", world.app_id)).pause_reason
     assert reason is not None
     assert "капч" in reason
     world.host.clock.current = started + timedelta(hours=1, minutes=1)

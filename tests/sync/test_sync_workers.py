@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from sferum_plugin.account import Account
 from sferum_plugin.models import SferumSyncWorker
 from sferum_plugin.services import install
 from sferum_plugin.services.connection import SferumAccess
@@ -23,7 +24,9 @@ APP = 51234567
 
 def _join(engine: Engine, holder: str, *, now: datetime = NOW, minutes: int = 10) -> int | None:
     with Session(engine) as session, session.begin():
-        return workers.join(session, app_id=APP, holder=holder, now=now, until=now + timedelta(minutes=minutes))
+        return workers.join(
+            session, account=Account("vk", APP), holder=holder, now=now, until=now + timedelta(minutes=minutes)
+        )
 
 
 def _leave(engine: Engine, holder: str) -> None:

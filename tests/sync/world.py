@@ -9,6 +9,7 @@ from sferum_sandbox import Sandbox
 from sqlalchemy import delete, select
 
 from hookspecs.types import Person, PersonKind, PersonStatus, Viewer
+from sferum_plugin.account import Account
 from sferum_plugin.gateway import SferumClient
 from sferum_plugin.models import ProfileEvent, ProfileLink, SferumChat
 from sferum_plugin.services import chats
@@ -26,6 +27,11 @@ class World:
     app_id: int
     sferum_of: dict[int, int] = attrs.field(factory=dict)  # LMS user id → Sferum id (profiles that exist)
     _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(100))
+
+    @property
+    def account(self) -> Account:
+        """Whose rows the world's chats and links are."""
+        return Account("vk", self.app_id)
 
     # -- the host's records ---------------------------------------------------------------------------------
 
@@ -52,7 +58,9 @@ class World:
         now = self.host.clock.now()
         with self.host.db.session() as session:
             sferum_id = self.sferum_of[user_id]
-            session.add(ProfileLink(app_id=self.app_id, user_id=user_id, sferum_user_id=sferum_id, linked_at=now))
+            session.add(
+                ProfileLink(platform="vk", app_id=self.app_id, user_id=user_id, sferum_user_id=sferum_id, linked_at=now)
+            )
             session.add(ProfileEvent(kind="linked", user_id=user_id, sferum_user_id=sferum_id, created_at=now))
 
     def unlink(self, user_id: int) -> None:
@@ -72,7 +80,7 @@ class World:
     # -- chats and passes -----------------------------------------------------------------------------------
 
     def request(self, kind: str, target_id: int | None, title: str = "Чат", members: tuple[int, ...] = ()) -> int:
-        made = chats.request_chat(self.host, ADMIN, app_id=self.app_id, kind=kind, target_id=target_id, title=title,
+        made = chats.request_chat(self.host, ADMIN, account=self.account, kind=kind, target_id=target_id, title=title,
                                   member_user_ids=members)  # fmt: skip
         return made.chat_pk
 
@@ -82,7 +90,7 @@ class World:
 
     def sync(self, *, full: bool = False, **options: object) -> PassReport:
         opts = PassOptions(full=full, **options)  # type: ignore[arg-type]
-        return run_pass(self.host.db, self.host.directory, self.api, app_id=self.app_id, now=self.host.clock.now(),
+        return run_pass(self.host.db, self.host.directory, self.api, account=self.account, now=self.host.clock.now(),
                         options=opts)  # fmt: skip
 
     def chat(self, chat_pk: int) -> SferumChat:
@@ -104,6 +112,6 @@ class World:
 
     def desired(self, chat_pk: int) -> set[int]:
         with self.host.db.session() as session:
-            plan = make_plan(session, self.host.directory, app_id=self.app_id, chat_pks=[chat_pk],
+            plan = make_plan(session, self.host.directory, account=self.account, chat_pks=[chat_pk],
                              org_user_id=self.box.org_user_id, strict=False, now=self.host.clock.now())  # fmt: skip
         return set(plan.chats[chat_pk].desired.members)

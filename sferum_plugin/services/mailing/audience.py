@@ -22,6 +22,7 @@ from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.numbers import parse_int
 from sferum_plugin.services.profiles import links_by_user
+from sferum_plugin.settings import configured_account
 
 __all__ = [
     "HOST_FILTERS",
@@ -90,20 +91,16 @@ def profile_filter(locale: str) -> DirectoryFilter:
     )
 
 
-def _app_id(host: Host) -> int | None:
-    return parse_int(host.settings.get(MODULE_NAME).get("app_id"), low=1)
-
-
 def filter_by_profile(host: Host, value: str, people: Sequence[Person]) -> list[int] | None:
     """The ids of ``people`` with (``linked``) or without (``none``) a linked profile; ``None`` for other values."""
     if value not in (PROFILE_MISSING, PROFILE_LINKED):
         return None
     user_ids = {person.user_id for person in people if person.user_id is not None}
-    app_id = _app_id(host)
+    account = configured_account(host.settings.get(MODULE_NAME))
     linked: set[int] = set()
-    if app_id is not None and user_ids:
+    if account is not None and user_ids:
         with host.db.session() as session:
-            linked = set(links_by_user(session, app_id=app_id, user_ids=user_ids))
+            linked = set(links_by_user(session, account=account, user_ids=user_ids))
     wanted = value == PROFILE_LINKED
     return [person.id for person in people if (person.user_id in linked) == wanted]
 

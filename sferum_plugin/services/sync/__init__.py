@@ -2,7 +2,7 @@
 
 Typical use (what the background jobs do)::
 
-    report = run_pass(host.db, host.directory, client, app_id=settings.app_id, now=host.clock.now(),
+    report = run_pass(host.db, host.directory, client, account=settings.account, now=host.clock.now(),
                       options=PassOptions(full=True))
 """
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Database
+from sferum_plugin.account import Account
 from sferum_plugin.gateway import operations
 from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS
 from sferum_plugin.gateway.codes import VkErrorCode
@@ -63,7 +64,7 @@ class Applied:
     resume_at: datetime | None = None
 
 
-def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, app_id: int, now: datetime) -> Applied:
+def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, account: Account, now: datetime) -> Applied:
     """Send the plan's due differences and record every outcome."""
     result = Applied()
     keys: list[Key] = []
@@ -91,7 +92,7 @@ def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, app_id: int, now: dat
     errors = [o.error for o in outcomes]
     unsettled = _settle_re_adds(api, keys, errors, chat_ids, result)
     with db.session() as session:
-        _record(session, plan, keys, errors, result, app_id=app_id, now=now, unsettled=unsettled)
+        _record(session, plan, keys, errors, result, account=account, now=now, unsettled=unsettled)
     return result
 
 
@@ -186,7 +187,7 @@ def _record(
     errors: Sequence[SferumError | None],
     result: Applied,
     *,
-    app_id: int,
+    account: Account,
     now: datetime,
     unsettled: Set[Key] = frozenset(),
 ) -> None:
@@ -216,7 +217,7 @@ def _record(
     result.removed += len(outcomes.removed)
     _mark_chats(session, unsure=outcomes.unsure, vanished=outcomes.vanished)
     if result.quota is not None:
-        result.resume_at = pause_service(session, app_id, result.quota, now=now, reason=reason_of(result.quota))
+        result.resume_at = pause_service(session, account, result.quota, now=now, reason=reason_of(result.quota))
 
 
 def _note_outcome(

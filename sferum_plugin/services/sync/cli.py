@@ -78,7 +78,10 @@ def run_sync_command(
             print("the sferum module is not configured", file=sys.stderr)
             return 1
         due = full or (
-            loop and full_pass_due(host, timedelta(minutes=settings.sync_interval_minutes), host.clock.now())
+            loop
+            and full_pass_due(
+                host, settings.account, timedelta(minutes=settings.sync_interval_minutes), host.clock.now()
+            )
         )
         report = run_for_host(host, sferum, full=due, dry_run=dry_run, chat_pks=chats)
         if report is not None:

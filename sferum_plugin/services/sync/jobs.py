@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from hookspecs.services import Host
 from hookspecs.types import JobContext
 from sferum_plugin import MODULE_NAME
+from sferum_plugin.account import Account
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumSyncPass
 from sferum_plugin.services.connection import SferumAccess
@@ -46,15 +47,17 @@ def run_for_host(
     options = PassOptions(full=full, dry_run=dry_run, chat_pks=chat_pks, strict=settings.sync_strict)
     now = host.clock.now()
     if dry_run:
-        return run_pass(host.db, host.directory, None, app_id=settings.app_id, now=now, options=options)
+        return run_pass(host.db, host.directory, None, account=settings.account, now=now, options=options)
     with host.db.session() as session:
-        live = workers.join(session, app_id=settings.app_id, holder=options.holder, now=now, until=now + options.lease)
+        live = workers.join(
+            session, account=settings.account, holder=options.holder, now=now, until=now + options.lease
+        )
     if live is None:
         logger.info("sync pass skipped: another worker is running one (SQLite allows one at a time)")
         return PassReport(kind="full" if full else "queue", note=BUSY_NOTE)
     try:
         with sferum.organisation(settings, share=live) as client:
-            report = run_pass(host.db, host.directory, client, app_id=settings.app_id, now=now, options=options)
+            report = run_pass(host.db, host.directory, client, account=settings.account, now=now, options=options)
     finally:
         with host.db.session() as session:
             workers.leave(session, options.holder)
@@ -62,10 +65,14 @@ def run_for_host(
     return report
 
 
-def full_pass_due(host: Host, interval: timedelta, now: datetime) -> bool:
+def full_pass_due(host: Host, account: Account, interval: timedelta, now: datetime) -> bool:
     """Whether the last full pass started more than ``interval`` ago (or never ran)."""
     with host.db.session() as session:
-        last = session.scalar(select(func.max(SferumSyncPass.started_at)).where(SferumSyncPass.kind == "full"))
+        last = session.scalar(
+            select(func.max(SferumSyncPass.started_at)).where(
+                account.platform_of(SferumSyncPass), SferumSyncPass.kind == "full"
+            )
+        )
     return last is None or now - last >= interval
 
 
@@ -79,5 +86,5 @@ def sync_full(context: JobContext, *, sferum: SferumAccess) -> None:
     settings = SferumSettings.from_stored(context.host.settings.get(MODULE_NAME))
     if settings is None:
         return
-    if full_pass_due(context.host, timedelta(minutes=settings.sync_interval_minutes), context.now):
+    if full_pass_due(context.host, settings.account, timedelta(minutes=settings.sync_interval_minutes), context.now):
         run_for_host(context.host, sferum, full=True)

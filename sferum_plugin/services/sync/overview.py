@@ -10,6 +10,7 @@ import attrs
 from sqlalchemy import func, select
 
 from hookspecs.services import Directory, Host
+from sferum_plugin.account import Account
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation, SferumSyncPass
 from sferum_plugin.services.sync.plan import make_plan
 from sferum_plugin.services.sync.queue import service_row
@@ -65,12 +66,12 @@ class SyncOverview:
     unreachable_at: datetime | None = None
 
 
-def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview:
+def sync_overview(host: Host, *, account: Account, history: int = 20) -> SyncOverview:
     """Read everything the page shows, in a fixed number of queries."""
     with host.db.session() as session:
-        chats = session.scalars(select(SferumChat).where(SferumChat.app_id == app_id).order_by(SferumChat.id)).all()
+        chats = session.scalars(select(SferumChat).where(*account.owns(SferumChat)).order_by(SferumChat.id)).all()
         pks = [chat.id for chat in chats]
-        service = service_row(session, app_id)
+        service = service_row(session, account)
         in_sferum = dict(
             session.execute(
                 select(SferumChatMember.chat_pk, func.count())
@@ -83,9 +84,14 @@ def sync_overview(host: Host, *, app_id: int, history: int = 20) -> SyncOverview
                 SferumSyncOperation.chat_pk.in_(pks), SferumSyncOperation.state.in_(("pending", "sending", "failed"))
             )
         ).all()
-        plan = make_plan(session, host.directory, app_id=app_id, chat_pks=pks, org_user_id=service.org_user_id,
+        plan = make_plan(session, host.directory, account=account, chat_pks=pks, org_user_id=service.org_user_id,
                          strict=False, now=host.clock.now())  # fmt: skip
-        passes = session.scalars(select(SferumSyncPass).order_by(SferumSyncPass.id.desc()).limit(history)).all()
+        passes = session.scalars(
+            select(SferumSyncPass)
+            .where(account.platform_of(SferumSyncPass))
+            .order_by(SferumSyncPass.id.desc())
+            .limit(history)
+        ).all()
         for row in (*chats, *passes, *ops):  # read after the session closes, whatever the host's expiry rule
             session.expunge(row)
         paused_until, pause_reason = service.paused_until, service.pause_reason

@@ -15,6 +15,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Directory
+from sferum_plugin.account import Account
 from sferum_plugin.models import (
     ProfileLink,
     SferumChat,
@@ -68,9 +69,9 @@ class Plan:
     open_ops: Mapping[tuple[int, int, str], OpenOperation]
 
 
-def links_of(session: Session, app_id: int) -> dict[int, int]:
+def links_of(session: Session, account: Account) -> dict[int, int]:
     """Every linked profile of the organisation: LMS account id → Sferum user id."""
-    rows = session.execute(select(ProfileLink.user_id, ProfileLink.sferum_user_id).where(ProfileLink.app_id == app_id))
+    rows = session.execute(select(ProfileLink.user_id, ProfileLink.sferum_user_id).where(*account.owns(ProfileLink)))
     return {user_id: sferum_id for user_id, sferum_id in rows}
 
 
@@ -78,7 +79,7 @@ def make_plan(
     session: Session,
     directory: Directory,
     *,
-    app_id: int,
+    account: Account,
     chat_pks: Iterable[int],
     org_user_id: int | None,
     strict: bool,
@@ -87,7 +88,7 @@ def make_plan(
     """Plan chats ``chat_pks``; pairs with a permanent failure or a retry not yet due are left out of the diff."""
     pks = sorted(set(chat_pks))
     rows = _chat_rows(session, pks)
-    links = links_of(session, app_id)
+    links = links_of(session, account)
     listed = _listed_members(session, pks)
     known = _known_members(session, pks)
     open_ops = _open_operations(session, pks)

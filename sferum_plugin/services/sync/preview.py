@@ -8,6 +8,7 @@ import attrs
 from sqlalchemy import select
 
 from hookspecs.services import Host
+from sferum_plugin.account import Account
 from sferum_plugin.models import ProfileLink
 from sferum_plugin.services.sync.worker import PassOptions, run_pass
 
@@ -23,16 +24,16 @@ class ChatPreview:
     remove: tuple[str, ...]
 
 
-def preview_next_pass(host: Host, *, app_id: int, strict: bool, titles: Mapping[int, str]) -> list[ChatPreview]:
+def preview_next_pass(host: Host, *, account: Account, strict: bool, titles: Mapping[int, str]) -> list[ChatPreview]:
     """Run a dry pass (no Sferum request, nothing written) and name the people it would add and remove.
 
     :param titles: chat titles by chat row id (the page has them already); an unknown chat shows its id.
     """
     options = PassOptions(dry_run=True, strict=strict)
-    report = run_pass(host.db, host.directory, None, app_id=app_id, now=host.clock.now(), options=options)
+    report = run_pass(host.db, host.directory, None, account=account, now=host.clock.now(), options=options)
     with host.db.session() as session:
         links = session.execute(
-            select(ProfileLink.sferum_user_id, ProfileLink.display_name).where(ProfileLink.app_id == app_id)
+            select(ProfileLink.sferum_user_id, ProfileLink.display_name).where(*account.owns(ProfileLink))
         ).all()
     names = {row.sferum_user_id: row.display_name or f"id{row.sferum_user_id}" for row in links}
     return [

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.codes import VkErrorCode
 from sferum_plugin.gateway.errors import QuotaExceededError
 from sferum_plugin.gateway.retry import escalate
@@ -70,7 +71,7 @@ def finish_requests(session: Session, taken: Mapping[str, datetime]) -> None:
 def claim_chats(
     session: Session,
     *,
-    app_id: int,
+    account: Account,
     holder: str,
     now: datetime,
     until: datetime,
@@ -78,7 +79,7 @@ def claim_chats(
 ) -> list[int]:
     """Lease the free chats among ``pks`` (every claimable chat when ``None``) to ``holder``; returns their ids."""
     candidates = select(SferumChat.id).where(
-        SferumChat.app_id == app_id,
+        *account.owns(SferumChat),
         SferumChat.state.in_(CLAIMABLE_STATES),
         or_(SferumChat.lease_until.is_(None), SferumChat.lease_until < now, SferumChat.lease_holder == holder),
     )
@@ -110,19 +111,21 @@ def release_chats(session: Session, pks: Iterable[int], holder: str) -> None:
         )
 
 
-def service_row(session: Session, app_id: int) -> SferumSyncService:
+def service_row(session: Session, account: Account) -> SferumSyncService:
     """The service's row for the organisation (created on first use)."""
-    row = session.get(SferumSyncService, app_id)
+    row = session.get(SferumSyncService, (account.platform, account.key))
     if row is None:
         # Two workers may start at once: insert-or-ignore, then read whichever row won.
         module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(module.insert(SferumSyncService).values(app_id=app_id).on_conflict_do_nothing())
-        row = session.get(SferumSyncService, app_id)
+        session.execute(module.insert(SferumSyncService).values(**account.columns()).on_conflict_do_nothing())
+        row = session.get(SferumSyncService, (account.platform, account.key))
     assert row is not None
     return row
 
 
-def pause_service(session: Session, app_id: int, quota: QuotaExceededError, *, now: datetime, reason: str) -> datetime:
+def pause_service(
+    session: Session, account: Account, quota: QuotaExceededError, *, now: datetime, reason: str
+) -> datetime:
     """Stop every sync of the organisation after a quota error (9 or 29); return until when.
 
     Flood control can last hours, so when it comes back at once each pause is longer than the one before
@@ -130,7 +133,7 @@ def pause_service(session: Session, app_id: int, quota: QuotaExceededError, *, n
     with the pause, since every pass is a job of its own; :func:`end_flood_strikes` starts it again.  The pause is
     measured on our own clock (``now`` plus the error's pause), so a skewed clock cannot shorten or stretch it.
     """
-    row = service_row(session, app_id)
+    row = service_row(session, account)
     if quota.code == VkErrorCode.FLOOD:
         row.flood_strikes = (row.flood_strikes or 0) + 1
         quota = escalate(quota, row.flood_strikes)
@@ -141,6 +144,6 @@ def pause_service(session: Session, app_id: int, quota: QuotaExceededError, *, n
     return until
 
 
-def end_flood_strikes(session: Session, app_id: int) -> None:
+def end_flood_strikes(session: Session, account: Account) -> None:
     """Sferum answered a pass without flood control: the next flood-control pause is the shortest again."""
-    session.execute(update(SferumSyncService).where(SferumSyncService.app_id == app_id).values(flood_strikes=0))
+    session.execute(update(SferumSyncService).where(*account.owns(SferumSyncService)).values(flood_strikes=0))

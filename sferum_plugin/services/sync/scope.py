@@ -11,23 +11,26 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hookspecs.services import Directory
 from hookspecs.types import PersonKind
+from sferum_plugin.account import Account
 from sferum_plugin.models import SferumChat, SferumChatListedMember, SferumSyncOperation
 from sferum_plugin.services.sync.queue import CLAIMABLE_STATES, enqueue
 
 __all__ = ["active_chats", "chats_in_scope", "requeue_missed"]
 
 
-def active_chats(session: Session, app_id: int, scope: list[int] | None) -> list[int]:
+def active_chats(session: Session, account: Account, scope: list[int] | None) -> list[int]:
     """The active chats among ``scope`` (all when ``None``)."""
-    query = select(SferumChat.id).where(SferumChat.app_id == app_id, SferumChat.state == "active")
+    query = select(SferumChat.id).where(*account.owns(SferumChat), SferumChat.state == "active")
     if scope is not None:
         query = query.where(SferumChat.id.in_(scope))
     return list(session.scalars(query))
 
 
-def requeue_missed(session: Session, app_id: int, scope: list[int] | None, claimed: list[int], now: datetime) -> None:
+def requeue_missed(
+    session: Session, account: Account, scope: list[int] | None, claimed: list[int], now: datetime
+) -> None:
     """Chats in scope that another worker holds: queue them again, so a change made meanwhile is not missed."""
-    query = select(SferumChat.id).where(SferumChat.app_id == app_id, SferumChat.state.in_(CLAIMABLE_STATES))
+    query = select(SferumChat.id).where(*account.owns(SferumChat), SferumChat.state.in_(CLAIMABLE_STATES))
     if scope is not None:
         query = query.where(SferumChat.id.in_(scope))
     if claimed:
@@ -40,7 +43,7 @@ def requeue_missed(session: Session, app_id: int, scope: list[int] | None, claim
 def chats_in_scope(
     session: Session,
     directory: Directory,
-    app_id: int,
+    account: Account,
     *,
     chat_pks: tuple[int, ...] | None,
     everything: bool,
@@ -91,7 +94,7 @@ def chats_in_scope(
     return list(
         session.scalars(
             select(SferumChat.id).where(
-                SferumChat.app_id == app_id, SferumChat.state.in_(CLAIMABLE_STATES), or_(*conditions)
+                *account.owns(SferumChat), SferumChat.state.in_(CLAIMABLE_STATES), or_(*conditions)
             )
         )
     )

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from hookspecs.services import Database, Directory
+from sferum_plugin.account import Account
 from sferum_plugin.gateway.errors import QuotaExceededError, SferumError
 from sferum_plugin.gateway.tally import FailureCounts
 from sferum_plugin.models import (
@@ -122,7 +123,7 @@ def run_pass(
     directory: Directory,
     api: ChatsApi | None,
     *,
-    app_id: int,
+    account: Account,
     now: datetime,
     options: PassOptions | None = None,
 ) -> PassReport:
@@ -130,19 +131,19 @@ def run_pass(
     options = options or PassOptions()
     kind = "dry-run" if options.dry_run else "full" if options.full else "queue"
     report = PassReport(kind=kind)
-    scope = _take_scope(db, directory, app_id=app_id, now=now, options=options)
+    scope = _take_scope(db, directory, account=account, now=now, options=options)
     if scope.paused_until is not None:
         report.paused_until = scope.paused_until
         return report
     if options.dry_run:
-        _preview(db, directory, scope, app_id=app_id, now=now, options=options, report=report)
+        _preview(db, directory, scope, account=account, now=now, options=options, report=report)
         return report
     assert api is not None, "a pass that is not a dry run needs Sferum"
     before = api.failures.snapshot()
     try:
         if scope.pks:
             try:
-                _work(db, directory, api, app_id=app_id, pks=scope.pks, org_user_id=scope.org_user_id,
+                _work(db, directory, api, account=account, pks=scope.pks, org_user_id=scope.org_user_id,
                       options=options, now=now, report=report)  # fmt: skip
             except SferumError as error:
                 # A read the pass depends on failed (users.get, say): leave the requests queued, try next time.
@@ -150,13 +151,13 @@ def run_pass(
                 report.note = reason_of(error)
                 report.failures = api.failures.snapshot().since(before)
                 with db.session() as session:
-                    session.add(_history_row(report, scope, now))  # what it met, though it answered nothing
+                    session.add(_history_row(report, scope, account, now))  # what it met, though it answered nothing
                 return report
         report.failures = api.failures.snapshot().since(before)
         if scope.flood_strikes and report.requests and report.paused_until is None:
             with db.session() as session:
-                end_flood_strikes(session, app_id)
-        _finish(db, scope, options=options, now=now, report=report)
+                end_flood_strikes(session, account)
+        _finish(db, scope, account, options=options, now=now, report=report)
     finally:
         # Even a pass that stopped half-way lets its chats go, so the next one need not wait for the lease to lapse.
         with db.session() as session:
@@ -166,14 +167,14 @@ def run_pass(
     return report
 
 
-def _take_scope(db: Database, directory: Directory, *, app_id: int, now: datetime, options: PassOptions) -> _Scope:
+def _take_scope(db: Database, directory: Directory, *, account: Account, now: datetime, options: PassOptions) -> _Scope:
     """Take the queued requests and unprocessed profile events, and lease the chats they put in scope.
 
     A dry run takes nothing and leases nothing: it only looks at every active chat (or ``options.chat_pks``).
     All of it happens in one transaction, so two workers never take the same request or chat.
     """
     with db.session() as session:
-        service = service_row(session, app_id)
+        service = service_row(session, account)
         if service.paused_until is not None and service.paused_until > now and not options.dry_run:
             return _Scope(paused_until=service.paused_until)
         taken = {} if options.dry_run else pending_requests(session)
@@ -185,7 +186,7 @@ def _take_scope(db: Database, directory: Directory, *, app_id: int, now: datetim
         scope = chats_in_scope(
             session,
             directory,
-            app_id,
+            account,
             taken=taken,
             profile_events=bool(events),
             now=now,
@@ -193,12 +194,12 @@ def _take_scope(db: Database, directory: Directory, *, app_id: int, now: datetim
             everything=options.full or options.dry_run,
         )
         if options.dry_run:
-            pks = active_chats(session, app_id, scope)
+            pks = active_chats(session, account, scope)
         else:
             pks = claim_chats(
-                session, app_id=app_id, holder=options.holder, now=now, until=now + options.lease, pks=scope
+                session, account=account, holder=options.holder, now=now, until=now + options.lease, pks=scope
             )
-            requeue_missed(session, app_id, scope, pks, now)
+            requeue_missed(session, account, scope, pks, now)
         return _Scope(org_user_id=service.org_user_id, taken=taken, events=events, pks=pks,
                       flood_strikes=service.flood_strikes or 0)  # fmt: skip
 
@@ -208,20 +209,22 @@ def _preview(
     directory: Directory,
     scope: _Scope,
     *,
-    app_id: int,
+    account: Account,
     now: datetime,
     options: PassOptions,
     report: PassReport,
 ) -> None:
     """A dry run's answer: plan the chats against the known state and keep the non-empty differences."""
     with db.session() as session:
-        plan = make_plan(session, directory, app_id=app_id, chat_pks=scope.pks, org_user_id=scope.org_user_id,
+        plan = make_plan(session, directory, account=account, chat_pks=scope.pks, org_user_id=scope.org_user_id,
                          strict=options.strict, now=now)  # fmt: skip
     report.chats = len(plan.chats)
     report.preview = {pk: chat.needed for pk, chat in plan.chats.items() if not chat.needed.empty}
 
 
-def _finish(db: Database, scope: _Scope, *, options: PassOptions, now: datetime, report: PassReport) -> None:
+def _finish(
+    db: Database, scope: _Scope, account: Account, *, options: PassOptions, now: datetime, report: PassReport
+) -> None:
     """Answer the requests and profile events the pass took, stamp its chats, and keep a row of its history."""
     with db.session() as session:
         finish_requests(session, scope.taken)
@@ -232,16 +235,17 @@ def _finish(db: Database, scope: _Scope, *, options: PassOptions, now: datetime,
             session.execute(update(SferumChat).where(SferumChat.id.in_(scope.pks)).values(last_synced_at=now))
         if options.full or scope.pks or scope.taken or scope.events:
             # The queue job runs every few seconds; an idle run is not history worth a row.
-            session.add(_history_row(report, scope, now))
+            session.add(_history_row(report, scope, account, now))
 
 
-def _history_row(report: PassReport, scope: _Scope, now: datetime) -> SferumSyncPass:
+def _history_row(report: PassReport, scope: _Scope, account: Account, now: datetime) -> SferumSyncPass:
     """The pass's row of the history: what it did, and the failed attempts it met on the way."""
     return SferumSyncPass(
-        kind=report.kind, started_at=now, finished_at=now, chats=len(scope.pks), added=report.added,
-        removed=report.removed, failed=report.failed, created=report.created, requests=report.requests,
-        note=report.note[:500] if report.note else None, connection_errors=report.failures.connection,
-        rate_limited=report.failures.rate_limited, quota_errors=report.failures.quota, unreachable=report.unreachable,
+        platform=account.platform, kind=report.kind, started_at=now, finished_at=now, chats=len(scope.pks),
+        added=report.added, removed=report.removed, failed=report.failed, created=report.created,
+        requests=report.requests, note=report.note[:500] if report.note else None,
+        connection_errors=report.failures.connection, rate_limited=report.failures.rate_limited,
+        quota_errors=report.failures.quota, unreachable=report.unreachable,
     )  # fmt: skip
 
 
@@ -250,7 +254,7 @@ def _work(
     directory: Directory,
     api: ChatsApi,
     *,
-    app_id: int,
+    account: Account,
     pks: list[int],
     org_user_id: int | None,
     options: PassOptions,
@@ -263,13 +267,13 @@ def _work(
         org_user_id = api.get_token_owner().id
         report.requests += 1
         with db.session() as session:
-            service_row(session, app_id).org_user_id = org_user_id
+            service_row(session, account).org_user_id = org_user_id
     with db.session() as session:
         states = dict(session.execute(select(SferumChat.id, SferumChat.state).where(SferumChat.id.in_(pks))).all())
     to_create = [pk for pk in pks if states.get(pk) in ("creating", "unknown")]
     if to_create:
         with db.session() as session:
-            creating = make_plan(session, directory, app_id=app_id, chat_pks=to_create, org_user_id=org_user_id,
+            creating = make_plan(session, directory, account=account, chat_pks=to_create, org_user_id=org_user_id,
                                  strict=options.strict, now=now)  # fmt: skip
         realized = realize_chats(
             db, api, {pk: creating.chats[pk].desired.members for pk in to_create}, org_user_id=org_user_id, now=now,
@@ -279,13 +283,13 @@ def _work(
         report.created += realized.created
         report.failed += realized.failed  # chats Sferum refused: shown with their reason, not retried
         if realized.quota is not None:
-            _pause(db, app_id, realized.quota, now, report)
+            _pause(db, account, realized.quota, now, report)
             return
     skip = _verify(db, api, pks, full=options.full, now=now, report=report)
     with db.session() as session:
-        plan = make_plan(session, directory, app_id=app_id, chat_pks=[pk for pk in pks if pk not in skip],
+        plan = make_plan(session, directory, account=account, chat_pks=[pk for pk in pks if pk not in skip],
                          org_user_id=org_user_id, strict=options.strict, now=now)  # fmt: skip
-    applied = apply_plan(db, api, plan, app_id=app_id, now=now)
+    applied = apply_plan(db, api, plan, account=account, now=now)
     report.added += applied.added
     report.removed += applied.removed
     report.failed += applied.failed
@@ -294,10 +298,10 @@ def _work(
         report.paused_until = applied.resume_at
 
 
-def _pause(db: Database, app_id: int, quota: QuotaExceededError, now: datetime, report: PassReport) -> None:
+def _pause(db: Database, account: Account, quota: QuotaExceededError, now: datetime, report: PassReport) -> None:
     """Pause the whole service after Sferum's quota error and say until when in the report."""
     with db.session() as session:
-        report.paused_until = pause_service(session, app_id, quota, now=now, reason=reason_of(quota))
+        report.paused_until = pause_service(session, account, quota, now=now, reason=reason_of(quota))
 
 
 def _verify(db: Database, api: ChatsApi, pks: list[int], *, full: bool, now: datetime, report: PassReport) -> set[int]:

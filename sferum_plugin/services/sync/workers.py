@@ -20,26 +20,27 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from sferum_plugin.account import Account
 from sferum_plugin.models import SferumSyncWorker
 
 __all__ = ["join", "leave", "renew"]
 
 
-def join(session: Session, *, app_id: int, holder: str, now: datetime, until: datetime) -> int | None:
+def join(session: Session, *, account: Account, holder: str, now: datetime, until: datetime) -> int | None:
     """Register ``holder`` as running a pass until ``until``; returns how many workers are live, itself included,
     or ``None`` on SQLite when another worker is running (the caller skips its pass)."""
     session.execute(
         delete(SferumSyncWorker).where(or_(SferumSyncWorker.until < now, SferumSyncWorker.holder == holder))
     )
-    row = {"holder": holder, "app_id": app_id, "started_at": now, "until": until}
+    row = {"holder": holder, **account.columns(), "started_at": now, "until": until}
     if session.get_bind().dialect.name == "sqlite":
-        others = exists().where(SferumSyncWorker.app_id == app_id, SferumSyncWorker.holder != holder)
+        others = exists().where(*account.owns(SferumSyncWorker), SferumSyncWorker.holder != holder)
         columns = SferumSyncWorker.__table__.c
         values = select(*(literal(value, columns[name].type).label(name) for name, value in row.items())).where(~others)
         joined = session.connection().execute(insert(SferumSyncWorker).from_select(list(row), values))
         return 1 if joined.rowcount == 1 else None
     session.execute(insert(SferumSyncWorker).values(**row))
-    count = session.scalar(select(func.count()).select_from(SferumSyncWorker).where(SferumSyncWorker.app_id == app_id))
+    count = session.scalar(select(func.count()).select_from(SferumSyncWorker).where(*account.owns(SferumSyncWorker)))
     return max(1, count or 0)
 
 
