@@ -347,7 +347,8 @@ class HttpRequest:
     """A request for a plugin route, translated from the host's framework.
 
     The host has already authenticated the viewer, checked the route's permission and verified the CSRF token of a
-    POST; the plugin still checks every object-level right itself.
+    POST; the plugin still checks every object-level right itself.  On a webhook route (:attr:`Route.webhook`) the
+    host does none of that: the handler authenticates the calling service itself.
 
     :param method: ``"GET"`` or ``"POST"``.
     :param path: the full path requested.
@@ -362,6 +363,9 @@ class HttpRequest:
     :param csrf_token: the token plugin-rendered forms must carry as the field ``csrf_field``.
     :param csrf_field: the name of that field.
     :param host: the host services.
+    :param headers: the request's headers, names in lower case; only on webhook routes (:attr:`Route.webhook`),
+        empty on the others.
+    :param body: the request's raw body; only on webhook routes, empty on the others.
     """
 
     method: str
@@ -375,6 +379,8 @@ class HttpRequest:
     session: MutableMapping[str, object] = attrs.field(factory=dict)
     csrf_token: str = ""
     csrf_field: str = "csrf_token"
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes = b""
 
 
 @attrs.frozen
@@ -427,6 +433,13 @@ class Route:
     :param methods: accepted methods.
     :param permission: a permission the viewer must hold (checked by the host before the handler runs), or ``None``.
     :param login_required: whether anonymous visitors are sent to the login page.
+    :param webhook: whether another service calls the route, not a person in a browser (a messenger posting its
+        events).  The host serves it without the viewer's session: no login, no CSRF check, no session read or
+        written; it passes the request's headers and raw body (:attr:`HttpRequest.headers`,
+        :attr:`HttpRequest.body`), and the handler authenticates the caller itself (a shared secret in a header,
+        compared in constant time).  A webhook route has ``login_required=False`` and no ``permission``.
+    :param max_body_bytes: the largest request body the host accepts for the route: a larger one is answered 413
+        before the handler runs (``None``: the host's own limit).
     """
 
     rule: str
@@ -435,6 +448,14 @@ class Route:
     methods: tuple[str, ...] = ("GET",)
     permission: str | None = None
     login_required: bool = True
+    webhook: bool = False
+    max_body_bytes: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.webhook and (self.login_required or self.permission is not None):
+            raise ValueError(f"webhook route {self.endpoint!r}: a service calls it, so no login and no permission")
+        if self.max_body_bytes is not None and self.max_body_bytes < 1:
+            raise ValueError(f"route {self.endpoint!r}: max_body_bytes must be positive")
 
 
 # --------------------------------------------------------------------------------------------------------------

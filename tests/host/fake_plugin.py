@@ -134,7 +134,8 @@ class FakePlugin:
         return [
             Route("page", "page", self.page, permission=FAKE_PERMISSION),
             Route("items/<item_id>", "item", self.item, login_required=False),
-            Route("echo", "echo", self.echo, methods=("POST",)),
+            Route("echo", "echo", self.echo, methods=("POST",), max_body_bytes=4096),
+            Route("hook", "hook", self.hook, methods=("POST",), login_required=False, webhook=True, max_body_bytes=64),
         ]
 
     def page(self, request: HttpRequest) -> Page:
@@ -153,6 +154,13 @@ class FakePlugin:
     def echo(self, request: HttpRequest) -> HttpResponse:
         self.calls["echo"].append((dict(request.form), dict(request.form_lists)))
         return HttpResponse.redirect("/")
+
+    def hook(self, request: HttpRequest) -> HttpResponse:
+        """A webhook: it authenticates the caller itself, from a header."""
+        self.calls["hook"].append((request.viewer, dict(request.headers), request.body, request.csrf_token))
+        if request.headers.get("x-fake-secret") != "letmein":
+            return HttpResponse(status=401, body="", content_type="text/plain")
+        return HttpResponse(status=200, body=b"ok", content_type="text/plain")
 
     # -- chats, jobs, notifications ------------------------------------------------------------------------------
     @hookimpl

@@ -96,3 +96,71 @@ def test_a_plugin_failing_in_a_page_hook_costs_its_contribution_not_the_page(
     for hook in ("lms_menu_items", "lms_schedule_cards", "lms_section_actions"):
         assert hook in caplog.text
     assert "secret-should-not-leak" not in "".join(r.get_data(as_text=True) for r in pages.values())
+
+
+# --- webhook routes (Route.webhook): a service calls them, not a person in a browser -----------------------------
+
+
+def test_a_webhook_route_is_served_without_login_and_without_csrf(client: FlaskClient, fake_plugin: FakePlugin) -> None:
+    _install(client)
+    response = client.post("/m/fake/hook", data=b'{"a": 1}', headers={"X-Fake-Secret": "letmein"})
+    assert response.status_code == 200
+    assert response.get_data() == b"ok"
+    ((viewer, headers, body, csrf),) = fake_plugin.calls["hook"]
+    assert viewer is None
+    assert csrf == ""
+    assert body == b'{"a": 1}'
+    assert headers["x-fake-secret"] == "letmein"  # names in lower case
+    assert "Set-Cookie" not in response.headers  # the host neither reads nor writes a session for it
+    assert client.post("/m/fake/hook", data=b"{}").status_code == 401  # the handler's own check
+
+
+def test_a_webhook_route_is_served_to_a_signed_in_browser_without_its_session(
+    client: FlaskClient, fake_plugin: FakePlugin
+) -> None:
+    _install(client)
+    login(client, "admin")
+    assert client.post("/m/fake/hook", data=b"{}", headers={"X-Fake-Secret": "letmein"}).status_code == 200
+    ((viewer, _headers, _body, csrf),) = fake_plugin.calls["hook"]
+    assert viewer is None
+    assert csrf == ""
+
+
+def test_other_post_routes_still_need_the_csrf_token(client: FlaskClient, fake_plugin: FakePlugin) -> None:
+    _install(client)
+    login(client, "admin")
+    assert client.post("/m/fake/echo", data={"x": "1"}).status_code == 400
+    assert fake_plugin.calls["echo"] == []
+
+
+def test_a_body_over_the_routes_limit_is_refused_before_the_handler(
+    client: FlaskClient, fake_plugin: FakePlugin
+) -> None:
+    _install(client)
+    response = client.post("/m/fake/hook", data=b"x" * 65, headers={"X-Fake-Secret": "letmein"})
+    assert response.status_code == 413
+    assert fake_plugin.calls["hook"] == []
+    assert client.post("/m/fake/hook", data=b"x" * 64, headers={"X-Fake-Secret": "letmein"}).status_code == 200
+
+
+def test_a_webhook_route_of_a_module_that_is_not_installed_is_404(client: FlaskClient, fake_plugin: FakePlugin) -> None:
+    assert client.post("/m/fake/hook", data=b"{}", headers={"X-Fake-Secret": "letmein"}).status_code == 404
+    assert fake_plugin.calls["hook"] == []
+
+
+@pytest.mark.parametrize("extra", [{"login_required": True}, {"login_required": False, "permission": "fake.view"}])
+def test_a_webhook_route_cannot_ask_for_a_login_or_a_permission(extra: dict[str, object]) -> None:
+    from hookspecs.types import HttpResponse, Route
+
+    with pytest.raises(ValueError, match="no login and no permission"):
+        Route("hook", "hook", lambda request: HttpResponse(), methods=("POST",), webhook=True, **extra)  # type: ignore[arg-type]
+
+
+def test_a_forms_body_over_the_routes_limit_is_refused_before_the_csrf_check_reads_it(
+    client: FlaskClient, fake_plugin: FakePlugin
+) -> None:
+    _install(client)
+    login(client, "admin")
+    assert post(client, "/m/fake/echo", {"x": "y" * 5000}).status_code == 413
+    assert fake_plugin.calls["echo"] == []
+    assert post(client, "/m/fake/echo", {"x": "y" * 100}).status_code == 303

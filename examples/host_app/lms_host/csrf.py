@@ -1,4 +1,5 @@
-"""CSRF protection: one token per session, checked on every state-changing request (plugin routes too)."""
+"""CSRF protection: one token per session, checked on every state-changing request (plugin routes too, except the
+webhooks other services call: they carry no session and authenticate themselves)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import hmac
 import logging
 import secrets
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, current_app, request, session
 
-__all__ = ["CSRF_FIELD", "CSRF_HEADER", "csrf_token", "init_csrf"]
+__all__ = ["CSRF_FIELD", "CSRF_HEADER", "csrf_token", "exempt_from_csrf", "init_csrf"]
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _SESSION_KEY = "_csrf_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_EXEMPT_KEY = "lms_csrf_exempt"
 
 
 def csrf_token() -> str:
@@ -27,8 +29,16 @@ def csrf_token() -> str:
     return token
 
 
+def exempt_from_csrf(app: Flask, endpoint: str) -> None:
+    """Serve ``endpoint`` without the CSRF check: a webhook another service calls, which authenticates the caller
+    itself (``Route.webhook``); it never sees the viewer's session either."""
+    app.extensions.setdefault(_EXEMPT_KEY, set()).add(endpoint)
+
+
 def _check_csrf() -> None:
     if request.method in _SAFE_METHODS:
+        return
+    if request.endpoint is not None and request.endpoint in current_app.extensions.get(_EXEMPT_KEY, ()):
         return
     expected = session.get(_SESSION_KEY)
     submitted = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from typing import Any
 
-from flask import Flask, Response, abort, redirect, render_template, request, session, url_for
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
 from hookspecs.types import HttpRequest, HttpResponse, Page, Route
 from lms_host.auth import current_viewer
 from lms_host.cabinet import Cabinet, current_cabinet
-from lms_host.csrf import CSRF_FIELD, csrf_token
+from lms_host.csrf import CSRF_FIELD, csrf_token, exempt_from_csrf
 from lms_host.services.urls import plugin_endpoint
 
 __all__ = ["NamespacedSession", "mount_plugin_routes", "to_flask_response"]
@@ -75,11 +76,28 @@ def _build_request(cabinet: Cabinet, module: str, path_params: dict[str, str]) -
     )
 
 
+def _build_webhook_request(cabinet: Cabinet, path_params: dict[str, str]) -> HttpRequest:
+    """A service's call: its headers and raw body, and nothing of a browser's session (no viewer, no CSRF token)."""
+    return HttpRequest(
+        method=request.method,
+        path=request.path,
+        viewer=None,
+        host=cabinet.host,
+        path_params={key: str(value) for key, value in path_params.items()},
+        args={key: request.args.get(key, "") for key in request.args},
+        headers={name.lower(): value for name, value in request.headers.items()},
+        # Beyond the route's max_body_bytes (set on the request by _apply_body_limit) Werkzeug answers 413 unread.
+        body=request.get_data(cache=False),
+    )
+
+
 def _make_view(module: str, route: Route) -> Callable[..., Response]:
     def view(**path_params: str) -> Response:
         cabinet = current_cabinet()
         if not cabinet.settings.is_installed(module):
             abort(404)
+        if route.webhook:
+            return to_flask_response(route.handler(_build_webhook_request(cabinet, path_params)), menu_key=module)
         viewer = current_viewer()
         if route.login_required and viewer is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
@@ -91,6 +109,16 @@ def _make_view(module: str, route: Route) -> Callable[..., Response]:
     return view
 
 
+_BODY_LIMITS = "lms_plugin_body_limits"
+
+
+def _apply_body_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A route's ``max_body_bytes`` on the request, before any ``before_request`` (the CSRF check reads the form)."""
+    limit = current_app.extensions.get(_BODY_LIMITS, {}).get(endpoint)
+    if limit is not None:
+        request.max_content_length = limit
+
+
 def mount_plugin_routes(app: Flask, routes: dict[str, Sequence[Route]]) -> int:
     """Register every module's routes as Flask URL rules (404 while the module is not installed).
 
@@ -100,12 +128,14 @@ def mount_plugin_routes(app: Flask, routes: dict[str, Sequence[Route]]) -> int:
     for module, module_routes in routes.items():
         for route in module_routes:
             rule = f"/m/{module}/{route.rule.lstrip('/')}"
-            app.add_url_rule(
-                rule,
-                endpoint=plugin_endpoint(module, route.endpoint),
-                view_func=_make_view(module, route),
-                methods=list(route.methods),
-            )
+            endpoint = plugin_endpoint(module, route.endpoint)
+            app.add_url_rule(rule, endpoint=endpoint, view_func=_make_view(module, route), methods=list(route.methods))
+            if route.webhook:
+                exempt_from_csrf(app, endpoint)
+            if route.max_body_bytes is not None:
+                app.extensions.setdefault(_BODY_LIMITS, {})[endpoint] = route.max_body_bytes
             mounted += 1
+    # URL value preprocessors run before the before_request functions.
+    app.url_value_preprocessor(_apply_body_limit)
     logger.info("mounted %d plugin route(s)", mounted)
     return mounted
