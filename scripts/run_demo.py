@@ -4,7 +4,9 @@ Everything runs on 127.0.0.1. Ctrl-C (or SIGTERM) stops the servers. Ports: LMS_
 SFERUM_SANDBOX_PORT (default 8001) for the sandbox, LMS_SMTP_PORT (default 8025) for a local SMTP server that keeps
 every message it receives as an ``.eml`` file in the host's instance folder (``<instance>/mail``), listed on
 Администрирование → «Почта (демо)». LMS_INSTANCE_PATH moves the instance folder; SFERUM_PLATFORM picks the
-sandbox (today only ``vk``).
+platform and its sandbox: ``vk`` (the default, Sferum in VK Messenger) or ``max`` (Sferum in MAX: the MAX sandbox,
+the module set to MAX with events by long polling, and a MAX user in the sandbox for every person of the demo
+organisation; the banner names the sandbox's pages that play the demo student and teacher in MAX).
 
 The sandbox and the host run under ``process_supervisor.Supervisor``; their output is forwarded as ``name | line``,
 and the demo's own messages start with ``==>``. When the sandbox dies, the demo says so (exit code or signal, and
@@ -14,7 +16,8 @@ so and stops everything with status 1.
 
 No token is on a command line (every user of the machine sees those in ``ps``) or printed: the sandbox reads its
 tokens from its environment, and ``flask modules configure --from-env`` reads the module's secrets from
-``DEMO_SFERUM_*`` variables set for that one command.
+``DEMO_SFERUM_*`` variables set for that one command. Each platform's sandbox keeps its own state file, and the
+LMS database is shared: the module's settings of both platforms are kept, and each run chooses its platform.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+import demo_max
 from process_supervisor import Service, Supervisor, SupervisorError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +43,7 @@ BIN = Path(sys.executable).parent
 DEMO_APP_ID = "51234567"
 DEMO_SERVICE_TOKEN = "sandbox-service-token-0123456789abcdef"
 DEMO_APP_TOKEN = "sandbox-app-token-0123456789abcdef0123"
+DEMO_MAX_BOT_TOKEN = "max-sandbox-demo-bot-token-0123456789abcdef"
 
 # `flask modules configure --from-env SECRETS_PREFIX` reads the module's secret KEY from SECRETS_PREFIX + KEY.upper().
 SECRETS_PREFIX = "DEMO_SFERUM_"
@@ -54,6 +59,10 @@ class DemoPlatform:
     :param state_file: the sandbox's ``--state`` file, in the instance folder.
     :param module_settings: the module's plain settings, given the sandbox's base URL.
     :param module_secrets: the module's secret settings (passed through the environment).
+    :param title: how the banner names the sandbox.
+    :param about: what the banner adds on the module's settings.
+    :param prepare: run once the sandbox first answers, with its base URL: fills it with what the demo needs (once:
+        a second run finds it there) and returns lines for the banner.
     """
 
     sandbox_args: tuple[str, ...]
@@ -62,6 +71,18 @@ class DemoPlatform:
     state_file: str
     module_settings: Callable[[str], dict[str, str]]
     module_secrets: Mapping[str, str] = field(repr=False)
+    title: str = "Sferum sandbox"
+    about: str = ""
+    prepare: Callable[[str], Sequence[str]] = lambda url: ()
+
+
+def _prepare_max(sandbox_url: str) -> list[str]:
+    """A MAX user for every person of the demo organisation; the banner's lines for the demo student and teacher."""
+    from lms_host.demo import demo_people
+
+    people = demo_people()
+    user_ids = demo_max.seed_max_users(sandbox_url, people)
+    return demo_max.banner_lines(sandbox_url, people, user_ids)
 
 
 PLATFORMS: dict[str, DemoPlatform] = {
@@ -74,12 +95,25 @@ PLATFORMS: dict[str, DemoPlatform] = {
         ready_path="/_sandbox/state",
         state_file="sandbox-state.json",
         module_settings=lambda url: {
+            "platform": "vk",
             "app_id": DEMO_APP_ID,
             "api_base_url": url,
             "id_base_url": url,
             "web_url": f"{url}/_sandbox/",
         },
         module_secrets={"service_token": DEMO_SERVICE_TOKEN, "app_token": DEMO_APP_TOKEN},
+    ),
+    # MAX posts webhooks to https addresses only, so the demo's module asks for its events (long polling).
+    "max": DemoPlatform(
+        sandbox_args=("max",),
+        sandbox_secrets={"SFERUM_SANDBOX_BOT_TOKEN": DEMO_MAX_BOT_TOKEN},
+        ready_path="/_sandbox/state",
+        state_file="max-sandbox-state.json",
+        module_settings=lambda url: {"platform": "max", "max_api_url": url, "max_updates": "polling"},
+        module_secrets={"max_bot_token": DEMO_MAX_BOT_TOKEN},
+        title="MAX sandbox",
+        about="platform «MAX», its events by long polling",
+        prepare=_prepare_max,
     ),
 }
 """SFERUM_PLATFORM -> how to run its sandbox; another platform is one more entry."""
@@ -149,14 +183,17 @@ def _lms_service(url: str, env: Mapping[str, str]) -> Service:
     )
 
 
-def _banner(lms_url: str, sandbox_url: str, smtp_port: int, instance: Path) -> str:
+def _banner(platform: DemoPlatform, lms_url: str, sandbox_url: str, prepared: Sequence[str], smtp_port: int,
+            instance: Path) -> str:  # fmt: skip
+    extra = "".join(f"  {line}\n" for line in prepared)
+    about = f" ({platform.about})" if platform.about else ""
     return f"""
 The demo is running.
   LMS personal cabinet:  {lms_url}/
-  Sferum sandbox:        {sandbox_url}/_sandbox/
-  Demo mail (SMTP):      127.0.0.1:{smtp_port}, messages in {instance / "mail"} and on {lms_url}/admin/demo-mail
+  {platform.title + ":":<22} {sandbox_url}/_sandbox/
+{extra}  Demo mail (SMTP):      127.0.0.1:{smtp_port}, messages in {instance / "mail"} and on {lms_url}/admin/demo-mail
 Demo accounts (password "demo"): admin, teacher, student, employee.
-The module «Модуль интеграции Сферум-Тандем» is installed and configured against the sandbox.
+The module «Модуль интеграции Сферум-Тандем» is installed and configured against the sandbox{about}.
 The servers' output is shown as "name | line"; the demo's own messages start with "==>". If the sandbox dies, it is
 started again with its state; if the LMS dies, the demo stops.
 Press Ctrl-C to stop.
@@ -186,8 +223,6 @@ def main() -> int:
     _must(_flask(env, "init-db"), "init-db")
     _must(_flask(env, "demo-data"), "demo-data")
     _configure_module(env, platform, sandbox_url)
-    # What runs, in this order; another sandbox is one more entry.
-    services = [_sandbox_service(platform_name, platform, sandbox_url, instance, env), _lms_service(lms_url, env)]
 
     # The demo's mail server runs in this process (aiosmtpd's own thread); tests use the same sink.
     from lms_host.demo.smtp_sink import FolderSink, start_smtp_server
@@ -199,10 +234,14 @@ def main() -> int:
     # its servers stop on SIGINT whatever their parent did.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        for service in services:
-            supervisor.start(service)
-        print(_banner(lms_url, sandbox_url, smtp_port, instance), flush=True)
+        supervisor.start(_sandbox_service(platform_name, platform, sandbox_url, instance, env))
+        prepared = platform.prepare(sandbox_url)
+        supervisor.start(_lms_service(lms_url, env))
+        print(_banner(platform, lms_url, sandbox_url, prepared, smtp_port, instance), flush=True)
         return supervisor.run()
+    except OSError as error:  # the sandbox stopped answering while the demo prepared it
+        print(f"==> the demo could not prepare the sandbox: {error}", file=sys.stderr, flush=True)
+        return 1
     except SupervisorError as error:
         print(f"==> the demo could not start: {error}", file=sys.stderr, flush=True)
         return 1

@@ -112,6 +112,8 @@ class LinkRequest(Base):
 
     The PKCE verifier stays here, on the server; the browser only ever sees the ``state`` (stored hashed, so a
     database reader cannot complete someone else's flow) and the S256 challenge.  A row is single use and expires.
+    On MAX a row is a deep link's one-time payload (stored hashed in ``state_hash``; no verifier, no redirect), and
+    ``outcome`` says what its ``bot_started`` came to (:mod:`sferum_plugin.services.max_profiles`).
     """
 
     __tablename__ = "sferum_link_requests"
@@ -126,6 +128,7 @@ class LinkRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # MAX: linked | taken | expired
 
 
 class ProfileEvent(Base):
@@ -191,9 +194,11 @@ class OnlineLesson(Base):
 CHAT_KINDS = ("group", "unit", "custom")
 """A chat of a study group, of a structural unit, or a custom chat with listed members."""
 
-CHAT_STATES = ("creating", "unknown", "active", "vanished", "failed")
+CHAT_STATES = ("creating", "unknown", "awaiting", "active", "vanished", "bot_removed", "failed")
 """``creating``: not (yet) created in Sferum; ``unknown``: createChat's outcome is not known, reconcile by marker;
-``active``: exists; ``vanished``: Sferum answered 927 (re-creatable); ``failed``: Sferum refused to create it."""
+``awaiting`` (MAX): the chat button was sent, MAX creates the chat when the person taps it; ``active``: exists;
+``vanished``: Sferum answered 927, or MAX 404 (re-creatable); ``bot_removed`` (MAX): the bot was removed from the
+chat or lost its administrator's rights; ``failed``: Sferum refused to create it."""
 
 
 class SferumChat(Base):
@@ -325,6 +330,9 @@ class SferumSyncService(Base):
 
     ``flood_strikes`` counts the flood-control pauses (error 9) in a row: each one pauses longer than the one before
     (:func:`~sferum_plugin.gateway.retry.quota_pause`); a pass that reaches Sferum without a quota error resets it.
+    ``credential_key`` is a key of the token ``org_user_id`` was learned with (never the token): a pass with another
+    token learns it again and ends a pause for refused credentials (``credentials_refused``, MAX 401).
+    ``updates_marker`` is MAX's long-polling position.
     """
 
     __tablename__ = "sferum_sync_service"
@@ -336,6 +344,8 @@ class SferumSyncService(Base):
     pause_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     flood_strikes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updates_marker: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    credential_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    credentials_refused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SferumSyncWorker(Base):

@@ -36,7 +36,7 @@ from hookspecs.types import (
 from sferum_plugin import MODULE_NAME, __version__, settings
 from sferum_plugin.i18n import gettext
 from sferum_plugin.permissions import CHATS_MANAGE, MAILING_SEND, ONLINE_LESSONS_VIEW, PERMISSIONS
-from sferum_plugin.services import install, lesson_jobs, mailing
+from sferum_plugin.services import inbox, install, lesson_jobs, mailing, max_updates
 from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.services.sync import jobs as sync_jobs
 from sferum_plugin.services.sync import triggers
@@ -169,6 +169,24 @@ class SferumModule:
                 interval=timedelta(minutes=5),
                 run=functools.partial(sync_jobs.sync_full, sferum=self.sferum),
                 description="Полная сверка составов чатов со Сферумом (с интервалом из настроек модуля).",
+            ),
+            BackgroundJob(
+                name="sferum.max_poll",
+                interval=timedelta(seconds=5),
+                run=functools.partial(max_updates.poll_updates, sferum=self.sferum),
+                description="MAX, long polling: забирает события бота (GET /updates) во входящие модуля.",
+            ),
+            BackgroundJob(
+                name="sferum.max_inbox",
+                interval=timedelta(seconds=5),
+                run=inbox.handle_inbox,
+                description="MAX: обрабатывает полученные события бота (участники чатов, привязка профилей, чаты).",
+            ),
+            BackgroundJob(
+                name="sferum.max_subscription",
+                interval=timedelta(minutes=5),
+                run=functools.partial(max_updates.keep_subscription, sferum=self.sferum),
+                description="MAX, webhook: проверяет подписку бота на события и подписывается заново, если её нет.",
             ),
             BackgroundJob(
                 name="sferum.mailing",

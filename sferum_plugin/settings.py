@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import attrs
@@ -27,8 +28,10 @@ __all__ = [
     "VK",
     "WEBHOOK",
     "MaxSettings",
+    "ModuleSettings",
     "ScheduleSettings",
     "SferumSettings",
+    "configured",
     "configured_account",
     "platform_code",
     "validate",
@@ -402,7 +405,7 @@ class SferumSettings:
             timeout_seconds=float(number("timeout_seconds")),
             auto_end_after_minutes=number("auto_end_after_minutes"),
             sync_interval_minutes=number("sync_interval_minutes"),
-            sync_strict=values["sync_strict"].strip().lower() in ("1", "true", "on", "yes"),
+            sync_strict=_flag(values["sync_strict"]),
         )
 
 
@@ -414,6 +417,10 @@ def platform_code(stored: Mapping[str, str]) -> str:
 
 def _with_defaults(stored: Mapping[str, str]) -> dict[str, str]:
     return {**DEFAULTS, **{k: v for k, v in stored.items() if v != ""}}
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "on", "yes")
 
 
 def _number(values: Mapping[str, str], name: str) -> int:
@@ -438,6 +445,9 @@ class MaxSettings:
     webhook_url: str = ""
     webhook_secret: str = attrs.field(default="", repr=False)
     timeout_seconds: float = float(DEFAULTS["timeout_seconds"])
+    auto_end_after_minutes: int = int(DEFAULTS["auto_end_after_minutes"])
+    sync_interval_minutes: int = int(DEFAULTS["sync_interval_minutes"])
+    sync_strict: bool = False
 
     @property
     def account(self) -> Account:
@@ -458,16 +468,43 @@ class MaxSettings:
             webhook_url=values.get("max_webhook_url", ""),
             webhook_secret=values.get("max_webhook_secret", ""),
             timeout_seconds=float(_number(values, "timeout_seconds")),
+            auto_end_after_minutes=_number(values, "auto_end_after_minutes"),
+            sync_interval_minutes=_number(values, "sync_interval_minutes"),
+            sync_strict=_flag(values["sync_strict"]),
         )
+
+
+class ModuleSettings(Protocol):
+    """What every platform's settings have: the account whose rows the module shows, and the general options."""
+
+    @property
+    def account(self) -> Account: ...
+
+    @property
+    def timeout_seconds(self) -> float: ...
+
+    @property
+    def auto_end_after_minutes(self) -> int: ...
+
+    @property
+    def sync_interval_minutes(self) -> int: ...
+
+    @property
+    def sync_strict(self) -> bool: ...
 
 
 _BY_PLATFORM: Mapping[str, type[SferumSettings] | type[MaxSettings]] = {VK: SferumSettings, MAX: MaxSettings}
 
 
+def configured(stored: Mapping[str, str]) -> ModuleSettings | None:
+    """The chosen platform's settings, or ``None`` while that platform's credentials are not filled in."""
+    return _BY_PLATFORM[platform_code(stored)].from_stored(stored)
+
+
 def configured_account(stored: Mapping[str, str]) -> Account | None:
     """The account whose rows the module shows: the chosen platform's, or ``None`` while that platform's credentials
     are not filled in."""
-    settings = _BY_PLATFORM[platform_code(stored)].from_stored(stored)
+    settings = configured(stored)
     return settings.account if settings is not None else None
 
 

@@ -27,7 +27,7 @@ from sferum_plugin.account import Account
 from sferum_plugin.gateway.errors import ChatNotFoundError, MalformedResponseError
 from sferum_plugin.models import ProfileLink, SferumChat, SferumChatMember
 
-__all__ = ["InviteApi", "invite_link", "may_open"]
+__all__ = ["InviteApi", "invite_link", "may_open", "seal", "unseal"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,22 @@ def invite_link(db: Database, api: InviteApi, chat_pk: int, *, app_token: str) -
         if chat is not None and chat.chat_id == chat_id:
             chat.invite_link = fernet.encrypt(link.encode("utf-8")).decode("ascii")
     return link
+
+
+def seal(link: str, secret: str) -> str:
+    """``link`` encrypted for the ``invite_link`` column with a key derived from ``secret`` (the platform's token:
+    VK's «Токен приложения», MAX's «Токен бота»)."""
+    return _fernet(secret).encrypt(link.encode("utf-8")).decode("ascii")
+
+
+def unseal(stored: str | None, secret: str) -> str | None:
+    """The link :func:`seal` stored, or ``None`` when there is none or it no longer decrypts (the token changed)."""
+    if not stored:
+        return None
+    try:
+        return _fernet(secret).decrypt(stored.encode("ascii")).decode("utf-8")
+    except (InvalidToken, ValueError):
+        return None
 
 
 def _fernet(app_token: str) -> Fernet:

@@ -42,9 +42,28 @@ from sferum_plugin.gateway.errors import (
     TransportError,
     VkIdError,
 )
+from sferum_plugin.gateway.max.errors import (
+    MaxForbiddenError,
+    MaxNotFoundError,
+    MaxTooManyRequestsError,
+    MaxTransientError,
+    MaxUnauthorizedError,
+)
 from sferum_plugin.i18n import N_, gettext
 
-__all__ = ["Explanation", "Retry", "check_text", "explain", "moment_text", "reason_text"]
+__all__ = [
+    "MAX_CHAT_PROBLEMS",
+    "Explanation",
+    "Retry",
+    "chat_button_failure",
+    "chat_invite_failure",
+    "check_text",
+    "explain",
+    "explain_max",
+    "max_events_text",
+    "moment_text",
+    "reason_text",
+]
 
 
 class Retry(enum.Enum):
@@ -293,3 +312,230 @@ def check_text(check: CredentialCheck, locale: str, timezone: tzinfo) -> str:
     if text is None:
         return gettext(locale, _CHECK_FAILED) % {"reason": gettext(locale, N_("Сферум не выполнил операцию."))}
     return gettext(locale, text) % {"name": check.name or "—", "number": check.number}
+
+
+# Chats on MAX (issue 12 item 4): the chat button the bot sends, and the state of a chat the bot should administer.
+_MAX_BUTTON_REFUSALS: tuple[tuple[type[SferumError], str], ...] = (
+    (
+        MaxForbiddenError,
+        N_(
+            "MAX не разрешил боту написать вам: бот может писать только тем, кто открыл его в MAX и нажал «Начать». "
+            "Откройте бота в MAX, нажмите «Начать», затем нажмите «Отправить кнопку ещё раз»."
+        ),
+    ),
+    (
+        MaxNotFoundError,
+        N_(
+            "MAX не нашёл связанный профиль: возможно, он удалён. Свяжите профиль MAX заново на странице "
+            "«Создать учебный профиль Сферум», затем нажмите «Отправить кнопку ещё раз»."
+        ),
+    ),
+    (
+        MaxUnauthorizedError,
+        N_("MAX не принял токен бота: сообщите администратору, ему нужно проверить «Токен бота» в настройках модуля."),
+    ),
+)
+_MAX_BUTTON_UNKNOWN = N_(
+    "MAX не подтвердил, отправлено ли сообщение с кнопкой. Проверьте сообщения от бота в MAX; если кнопки нет, "
+    "нажмите «Отправить кнопку ещё раз»."
+)
+
+
+def chat_button_failure(error: SferumError) -> Explanation:
+    """Why the bot could not send the person the button that creates their chat in MAX, and what to do."""
+    if isinstance(error, OutcomeUnknownError):
+        return Explanation(_MAX_BUTTON_UNKNOWN, will_retry=False)
+    for cls, text in _MAX_BUTTON_REFUSALS:
+        if isinstance(error, cls):
+            return Explanation(text, will_retry=False)
+    return explain(error, retry=Retry.BY_PERSON)
+
+
+_MAX_INVITE_REFUSALS: tuple[tuple[type[SferumError], str], ...] = (
+    (
+        MaxForbiddenError,
+        N_(
+            "MAX не разрешил боту написать этому человеку: он не открывал бота или заблокировал его. Передайте ему "
+            "ссылку на чат другим способом."
+        ),
+    ),
+    (
+        MaxNotFoundError,
+        N_("MAX не нашёл этого человека: возможно, его профиль MAX удалён. Попросите его связать профиль заново."),
+    ),
+    (
+        MaxUnauthorizedError,
+        N_("MAX не принял токен бота: проверьте «Токен бота» в настройках модуля."),
+    ),
+)
+_MAX_INVITE_UNKNOWN = N_(
+    "MAX не подтвердил, что сообщение со ссылкой доставлено: оно могло дойти. Спросите человека, прежде чем "
+    "отправлять ссылку ещё раз."
+)
+
+
+def chat_invite_failure(error: SferumError) -> str:
+    """Why the bot could not send a person the chat's link (a Russian source string), and what to do."""
+    if isinstance(error, OutcomeUnknownError):
+        return _MAX_INVITE_UNKNOWN
+    for cls, text in _MAX_INVITE_REFUSALS:
+        if isinstance(error, cls):
+            return text
+    return explain(error, retry=Retry.BY_PERSON).message
+
+
+MAX_CHAT_PROBLEMS: dict[str, str] = {
+    "not_found": N_(
+        "MAX не нашёл чат с таким номером. Проверьте номер: он виден в адресе чата в веб-версии MAX "
+        "(https://web.max.ru/-…)."
+    ),
+    "bot_not_member": N_(
+        "Бота модуля нет в этом чате MAX. Добавьте бота в чат, назначьте его администратором с правом добавлять и "
+        "удалять участников и повторите."
+    ),
+    "bot_not_admin": N_(
+        "Бот модуля состоит в чате MAX, но не администратор с правом добавлять и удалять участников. Назначьте его "
+        "таким администратором в настройках чата в MAX и повторите."
+    ),
+    "channel": N_("Это канал MAX, а не групповой чат: модуль управляет участниками только групповых чатов."),
+    "bot_removed": N_(
+        "Бота модуля удалили из чата в MAX, поэтому модуль больше не управляет его участниками. Верните бота в чат, "
+        "назначьте его администратором с правом добавлять и удалять участников и нажмите «Проверить чат снова»."
+    ),
+}
+"""What is wrong with a MAX chat the module's bot should administer (linking one, or one it lost), and what to do."""
+
+
+# MAX for a person who clicked (online lessons on MAX, issue 12 item 7): nothing repeats the action by itself.
+_MAX_FOR_PERSON: tuple[tuple[type[SferumError], str], ...] = (
+    (
+        OutcomeUnknownError,
+        N_("MAX не подтвердил, выполнена ли операция. Проверьте результат в MAX, прежде чем повторять."),
+    ),
+    (
+        TransportError,
+        N_(
+            "MAX не отвечает. Попробуйте ещё раз через несколько минут; если ошибка повторяется, сообщите "
+            "администратору."
+        ),
+    ),
+    (
+        MaxTooManyRequestsError,
+        N_("MAX получил слишком много запросов подряд и попросил подождать. Попробуйте ещё раз через минуту."),
+    ),
+    (MaxTransientError, N_("У MAX временный сбой. Попробуйте ещё раз через несколько минут.")),
+    (
+        MalformedResponseError,
+        N_(
+            "MAX прислал ответ, который не удалось разобрать. Попробуйте ещё раз через несколько минут; если ошибка "
+            "повторяется, сообщите администратору."
+        ),
+    ),
+    (
+        MaxUnauthorizedError,
+        N_(
+            "MAX не принял токен бота. Сообщите администратору: ему нужно проверить «Токен бота» в настройках модуля "
+            "(кнопка «Проверить подключение»)."
+        ),
+    ),
+    (
+        MaxForbiddenError,
+        N_(
+            "MAX не разрешил боту модуля это действие: бот должен состоять в чате и быть его администратором. "
+            "Сообщите администратору."
+        ),
+    ),
+    (MaxNotFoundError, N_("MAX не нашёл чат: он удалён или бота модуля в нём больше нет. Сообщите администратору.")),
+)
+
+
+def explain_max(error: SferumError) -> Explanation:
+    """A MAX failure in words for a person who clicked a button (nothing repeats it by itself): a failing MAX
+    (429, 503, no answer), an ambiguous send, a refused token or chat."""
+    for cls, text in _MAX_FOR_PERSON:
+        if isinstance(error, cls):
+            return Explanation(text, will_retry=False)
+    return Explanation(N_("MAX не выполнил операцию. Сообщите администратору."), will_retry=False)
+
+
+# MAX's events (issue 12 item 6): the webhook subscription, as «Проверить подключение» reports it.
+_MAX_EVENTS_WEBHOOK = N_("MAX присылает события бота на %(url)s: подписка действует.")
+_MAX_EVENTS_POLLING = N_("События бота модуль забирает сам (long polling): подписок на webhook у бота нет.")
+_MAX_EVENTS_INCOMPLETE = N_(
+    "Для webhook укажите в настройках «Публичный адрес для webhook» и «Секрет webhook», затем сохраните их."
+)
+_MAX_EVENTS_REFUSALS: tuple[tuple[type[SferumError], str], ...] = (
+    (
+        MaxUnauthorizedError,
+        N_("MAX не принял токен бота, поэтому подписка на события не проверена: исправьте поле «Токен бота»."),
+    ),
+    (
+        TransportError,
+        N_(
+            "MAX не ответил на запрос о подписке на события. Модуль повторяет его каждые пять минут; проверьте связь "
+            "сервера с MAX, если сообщение не исчезает."
+        ),
+    ),
+    (
+        MaxTransientError,
+        N_(
+            "У MAX временный сбой, подписка на события не проверена. Модуль повторяет проверку каждые пять минут "
+            "и подпишется сам."
+        ),
+    ),
+)
+_MAX_EVENTS_REFUSED = N_(
+    "MAX не принял подписку на события по адресу %(url)s: проверьте «Публичный адрес для webhook» (адрес "
+    "https://, открытый из интернета, с путём /m/sferum/max/updates) и «Секрет webhook», сохраните настройки и "
+    "повторите проверку. Пока подписки нет, события не приходят (составы чатов сверяет только полная синхронизация)."
+)
+
+
+def max_events_text(locale: str, *, url: str, error: SferumError | None = None, incomplete: bool = False) -> str:
+    """How MAX's events reach the module, or why the subscription failed, in ``locale`` (webhook ``url``, or
+    ``""`` with long polling)."""
+    if incomplete:
+        return gettext(locale, _MAX_EVENTS_INCOMPLETE)
+    if error is None:
+        return gettext(locale, _MAX_EVENTS_WEBHOOK) % {"url": url} if url else gettext(locale, _MAX_EVENTS_POLLING)
+    for kind, message in _MAX_EVENTS_REFUSALS:
+        if isinstance(error, kind):
+            return gettext(locale, message)
+    return gettext(locale, _MAX_EVENTS_REFUSED) % {"url": url or "—"}
+
+
+# The membership sync on MAX (issue 12 item 5): a refused bot token, a chat the bot cannot manage, a person MAX did
+# not add or remove.  Stored by the sync (an operation's ``last_error``, a chat's ``error``, the pause's reason).
+MAX_SYNC_TOKEN_REFUSED = N_(
+    "MAX не принял токен бота, поэтому синхронизация чатов остановлена: модуль не отправляет в MAX ни одного запроса. "
+    "Проверьте «Токен бота» в настройках модуля (его выдаёт @MasterBot в MAX) и сохраните настройки — синхронизация "
+    "продолжится сама. Если токен не менялся и верен, нажмите «Синхронизировать сейчас»; иначе следующая попытка "
+    "будет %(until)s."
+)
+MAX_SYNC_CHAT_DENIED = N_(
+    "MAX не даёт боту модуля управлять участниками этого чата: бота удалили из чата или он больше не администратор "
+    "с правом добавлять и удалять участников. Синхронизация чата остановлена. Назначьте бота администратором чата с "
+    "этим правом и нажмите «Проверить чат снова» или свяжите с группой другой чат."
+)
+MAX_SYNC_CHAT_GONE = N_(
+    "MAX не нашёл этот чат: его удалили или бота модуля в нём больше нет. Синхронизация чата остановлена. Если чат "
+    "есть, добавьте в него бота администратором с правом добавлять и удалять участников и свяжите чат снова; иначе "
+    "попросите новый чат или свяжите с группой другой."
+)
+MAX_SYNC_ADD_REFUSED: dict[str, str] = {
+    "add.participant.privacy": N_(
+        "MAX не дал добавить человека в чат: его настройки приватности запрещают добавлять его в чаты. Повторов не "
+        "будет: попросите человека разрешить это в настройках приватности MAX и добавьте его в чат в MAX (модуль "
+        "увидит это при следующей полной сверке)."
+    ),
+    "add.participant.not.found": N_(
+        "MAX не нашёл этого пользователя: профиль MAX удалён или недоступен. Повторов не будет: человеку нужно "
+        "заново связать профиль MAX."
+    ),
+    "": N_("MAX не добавил человека в чат и не назвал причину. Повторов не будет; сообщите администратору."),
+}
+"""Why MAX did not add a person (``failed_user_details``), by MAX's ``error_code``; ``""``: any other code."""
+MAX_SYNC_REMOVE_REFUSED = N_(
+    "MAX не дал удалить человека из чата (например, это владелец чата): повторов не будет. Если человек должен "
+    "покинуть чат, удалите его в MAX."
+)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from hookspecs.types import JobContext
 from sferum_plugin import MODULE_NAME
-from sferum_plugin.services import lessons
 from sferum_plugin.services.connection import SferumAccess
-from sferum_plugin.settings import SferumSettings
+from sferum_plugin.services.platforms import platform_for
 
 __all__ = ["end_overdue_lessons"]
 
@@ -17,14 +15,10 @@ logger = logging.getLogger(__name__)
 
 
 def end_overdue_lessons(context: JobContext, *, sferum: SferumAccess) -> None:
-    """End online lessons left active longer than the configured delay after their scheduled end."""
+    """End online lessons left active longer than the configured delay after their scheduled end, on the chosen
+    platform: VK finishes the call, MAX posts the end in the group's chat (:mod:`~sferum_plugin.services.max_lessons`).
+    """
     stored = context.host.settings.get(MODULE_NAME)
-    settings = SferumSettings.from_stored(stored)
-    if settings is None:
-        return
-    with sferum.calls() as calls:
-        ended = lessons.auto_end_overdue(
-            context.host, settings, calls, after=timedelta(minutes=settings.auto_end_after_minutes)
-        )
+    ended = platform_for(stored).lessons.end_overdue(context.host, stored, sferum)
     if ended:
         logger.info("ended %d overdue online lesson(s) automatically", len(ended))

@@ -2,7 +2,9 @@
 
 Every rule is checked here, on the server, whatever the page showed: the viewer must hold the section's permission,
 teach the lesson (start, end) or belong to its group (join), the lesson must be of the organisation's current day,
-the viewer's Sferum profile must be linked and the module configured.
+the viewer's Sferum profile must be linked and the module configured.  The rules are the same on every platform;
+what starting and ending *do* is the platform's (:class:`LessonPlatform`): a VK call here (:class:`VkLessons`), an
+announcement in the group's chat on MAX (:mod:`sferum_plugin.services.max_lessons`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta, tzinfo
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 from sqlalchemy import select
@@ -28,21 +30,35 @@ from sferum_plugin.permissions import ONLINE_LESSONS_VIEW
 from sferum_plugin.services.explain import Retry, explain, reason_text
 from sferum_plugin.settings import SferumSettings
 
+if TYPE_CHECKING:
+    from sferum_plugin.services.connection import SferumAccess
+
 __all__ = [
     "AUTO_END_AFTER",
     "CallsApi",
     "CallsFactory",
+    "LessonOutcome",
+    "LessonPlatform",
     "LessonRefused",
+    "LessonSettings",
     "LessonView",
     "OnlineSection",
     "OnlineState",
+    "VkLessons",
     "auto_end_overdue",
+    "check_end",
+    "check_start",
+    "claim_lesson",
     "end_lesson",
+    "finish_claim",
     "join_link",
     "lesson_views",
+    "mark_ended",
     "online_section",
+    "overdue",
     "schedule_views",
     "start_lesson",
+    "view_for",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,22 +82,41 @@ class CallsApi(Protocol):
 CallsFactory = Callable[[SferumSettings], CallsApi]
 
 
+class LessonSettings(Protocol):
+    """What the lesson rules need of a platform's settings: whose rows (links, online lessons) are this platform's."""
+
+    @property
+    def account(self) -> Account: ...
+
+
+SettingsT = TypeVar("SettingsT", bound=LessonSettings)
+
+
 class LessonRefused(Exception):
     """An action on an online lesson that the rules do not allow, or that Sferum failed.
 
     ``reason`` is a Russian source string, translated where it is shown (:meth:`text`); ``until`` fills its
-    ``%(until)s`` (the end of Sferum's quota pause).
+    ``%(until)s`` (the end of Sferum's quota pause), ``params`` its other placeholders (``%(group)s``...).
     """
 
-    def __init__(self, reason: str, *, status: int = 403, until: datetime | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int = 403,
+        until: datetime | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.until = until
+        self.params = dict(params or {})
 
     def text(self, locale: str, timezone: tzinfo) -> str:
         """The reason in ``locale``, a pause's end in ``timezone`` (the organisation's)."""
-        return reason_text(self.reason, locale, until=self.until, timezone=timezone)
+        text = reason_text(self.reason, locale, until=self.until, timezone=timezone)
+        return text % self.params if self.params else text
 
 
 @attrs.frozen
@@ -92,10 +127,14 @@ class OnlineState:
     state: str
     join_link: str | None = attrs.field(default=None, repr=False)
     end_reason: str | None = None
+    note: str | None = None
+    """What went partly wrong with an active or ended lesson (a Russian source string), e.g. MAX did not confirm
+    the announcement; shown to the teacher on the card."""
 
     @classmethod
     def of(cls, row: OnlineLesson) -> OnlineState:
-        return cls(id=row.id, state=row.state, join_link=row.join_link, end_reason=row.end_reason)
+        note = row.error if row.state in ("active", "ended") else None
+        return cls(id=row.id, state=row.state, join_link=row.join_link, end_reason=row.end_reason, note=note)
 
 
 @attrs.frozen
@@ -128,15 +167,18 @@ class LessonView:
         return self.active and (self.is_student or self.is_teacher) and self.profile_linked
 
 
-def _latest_by_lesson(session: Session, lesson_ids: Sequence[int]) -> dict[int, OnlineState]:
-    """The newest online lesson of each lesson, in one query."""
-    rows = session.scalars(
-        select(OnlineLesson).where(OnlineLesson.lesson_id.in_(lesson_ids)).order_by(OnlineLesson.id)
-    ).all()
+def _latest_by_lesson(
+    session: Session, lesson_ids: Sequence[int], settings: LessonSettings | None
+) -> dict[int, OnlineState]:
+    """The newest online lesson of each lesson (of the configured platform's account), in one query."""
+    query = select(OnlineLesson).where(OnlineLesson.lesson_id.in_(lesson_ids))
+    if settings is not None:  # not configured: every row, as before platforms (an active one can still be ended)
+        query = query.where(*settings.account.owns(OnlineLesson))
+    rows = session.scalars(query.order_by(OnlineLesson.id)).all()
     return {row.lesson_id: OnlineState.of(row) for row in rows}  # later ids overwrite earlier ones
 
 
-def _is_linked(session: Session, settings: SferumSettings | None, user_id: int) -> bool:
+def _is_linked(session: Session, settings: LessonSettings | None, user_id: int) -> bool:
     if settings is None:
         return False
     return (
@@ -148,12 +190,12 @@ def _is_linked(session: Session, settings: SferumSettings | None, user_id: int) 
 
 
 def lesson_views(
-    session: Session, host: Host, viewer: Viewer, lessons: Sequence[LessonRef], settings: SferumSettings | None
+    session: Session, host: Host, viewer: Viewer, lessons: Sequence[LessonRef], settings: LessonSettings | None
 ) -> dict[int, LessonView]:
     """The state of every lesson for ``viewer`` with a fixed number of queries (two), however many lessons."""
     if not lessons:
         return {}
-    online = _latest_by_lesson(session, [lesson.id for lesson in lessons])
+    online = _latest_by_lesson(session, [lesson.id for lesson in lessons], settings)
     linked = _is_linked(session, settings, viewer.user_id)
     today = host.clock.today()
     student_group = _student_group(host, viewer)
@@ -172,7 +214,7 @@ def lesson_views(
 
 
 def schedule_views(
-    host: Host, viewer: Viewer, lessons: Sequence[LessonRef], settings: SferumSettings | None
+    host: Host, viewer: Viewer, lessons: Sequence[LessonRef], settings: LessonSettings | None
 ) -> dict[int, LessonView]:
     """:func:`lesson_views` in a session of its own, for the schedule's cards."""
     with host.db.session() as session:
@@ -187,7 +229,7 @@ class OnlineSection:
     lessons: tuple[LessonView, ...]
 
 
-def online_section(host: Host, viewer: Viewer, settings: SferumSettings | None) -> OnlineSection:
+def online_section(host: Host, viewer: Viewer, settings: LessonSettings | None) -> OnlineSection:
     """The viewer's link and the organisation's today's lessons they teach or attend, in start order."""
     clock = host.clock
     day_start = datetime.combine(clock.today(), time.min, tzinfo=clock.timezone)
@@ -211,9 +253,10 @@ def _student_group(host: Host, viewer: Viewer) -> int | None:
     return person.group_id if person is not None and person.active else None
 
 
-def _view_for(
-    session: Session, host: Host, viewer: Viewer, lesson_id: int, settings: SferumSettings | None
+def view_for(
+    session: Session, host: Host, viewer: Viewer, lesson_id: int, settings: LessonSettings | None
 ) -> LessonView:
+    """The lesson as ``viewer`` sees it, after the section's permission; :class:`LessonRefused` if there is none."""
     if not viewer.can(ONLINE_LESSONS_VIEW):
         raise LessonRefused(N_("Нет права «Просмотр раздела онлайн-занятий (Сферум)»."))
     lesson = host.directory.lessons([lesson_id]).get(lesson_id)
@@ -244,29 +287,16 @@ def start_lesson(
     :raises LessonRefused: the rules forbid it, or Sferum failed (the reason says which; the teacher can retry).
     """
     with host.db.session() as session:
-        view = _view_for(session, host, viewer, lesson_id, settings)
-        if not view.is_teacher:
-            raise LessonRefused(N_("Начать онлайн-занятие может только преподаватель этого занятия."))
-        if settings is None:
-            raise LessonRefused(N_("Модуль «Сферум» не настроен: обратитесь к администратору."), status=409)
-        if not view.is_today:
-            raise LessonRefused(N_("Онлайн-занятие можно начать только в день занятия."), status=409)
-        if not view.profile_linked:
-            raise LessonRefused(N_("Сначала создайте учебный профиль Сферум."), status=409)
-        if view.online is not None and view.online.state in ACTIVE_LESSON_STATES:
-            raise LessonRefused(N_("Онлайн-занятие уже идёт."), status=409)
-        if view.online is not None and view.online.state == "unknown" and not confirm_after_unknown:
-            raise LessonRefused(
-                N_("Сферум не подтвердил прошлую попытку начать занятие. Подтвердите повторный запуск."), status=409
-            )
-    claim = _claim(host, lesson_id, viewer.user_id, settings.account)
+        view = view_for(session, host, viewer, lesson_id, settings)
+        settings = check_start(view, settings, confirm_after_unknown=confirm_after_unknown)
+    claim = claim_lesson(host, lesson_id, viewer.user_id, settings.account)
     try:
         call = calls(settings).start_call()
     except OutcomeUnknownError:
         # calls.start has no idempotency key and the API offers no way to look a call up (calls/methods.json has
         # only start and forceFinish), so we cannot tell whether Sferum created it. We do not retry blindly:
         # the row stays "unknown" and a new start needs the teacher's explicit confirmation.
-        _finish_claim(host, claim, state="unknown", error="Сферум не подтвердил создание звонка.")
+        finish_claim(host, claim, state="unknown", error="Сферум не подтвердил создание звонка.")
         logger.warning("calls.start outcome unknown for lesson %s", lesson_id)
         raise LessonRefused(
             N_("Сферум не подтвердил создание звонка. Если занятие не появилось, подтвердите повторный запуск."),
@@ -274,7 +304,7 @@ def start_lesson(
         ) from None
     except SferumError as error:
         refused = _refusal(error, f"calls.start for lesson {lesson_id}")
-        _finish_claim(host, claim, state="failed", error=refused.text("ru", host.clock.timezone))
+        finish_claim(host, claim, state="failed", error=refused.text("ru", host.clock.timezone))
         raise refused from error
     with host.db.session() as session:
         online = session.get_one(OnlineLesson, claim)
@@ -288,7 +318,29 @@ def start_lesson(
     return online
 
 
-def _claim(host: Host, lesson_id: int, user_id: int, account: Account) -> int:
+def check_start(view: LessonView, settings: SettingsT | None, *, confirm_after_unknown: bool = False) -> SettingsT:
+    """The rules of «Начать», the same on every platform; returns the (configured) settings.
+
+    :raises LessonRefused: the first rule broken, in words.
+    """
+    if not view.is_teacher:
+        raise LessonRefused(N_("Начать онлайн-занятие может только преподаватель этого занятия."))
+    if settings is None:
+        raise LessonRefused(N_("Модуль «Сферум» не настроен: обратитесь к администратору."), status=409)
+    if not view.is_today:
+        raise LessonRefused(N_("Онлайн-занятие можно начать только в день занятия."), status=409)
+    if not view.profile_linked:
+        raise LessonRefused(N_("Сначала создайте учебный профиль Сферум."), status=409)
+    if view.online is not None and view.online.state in ACTIVE_LESSON_STATES:
+        raise LessonRefused(N_("Онлайн-занятие уже идёт."), status=409)
+    if view.online is not None and view.online.state == "unknown" and not confirm_after_unknown:
+        raise LessonRefused(
+            N_("Сферум не подтвердил прошлую попытку начать занятие. Подтвердите повторный запуск."), status=409
+        )
+    return settings
+
+
+def claim_lesson(host: Host, lesson_id: int, user_id: int, account: Account) -> int:
     """Insert the ``starting`` row; the partial unique index makes a concurrent second start fail here."""
     try:
         with host.db.session() as session:
@@ -306,7 +358,8 @@ def _claim(host: Host, lesson_id: int, user_id: int, account: Account) -> int:
         raise LessonRefused(N_("Онлайн-занятие уже начинается или идёт."), status=409) from None
 
 
-def _finish_claim(host: Host, claim: int, *, state: str, error: str) -> None:
+def finish_claim(host: Host, claim: int, *, state: str, error: str) -> None:
+    """The claimed start did not happen (``failed``) or its outcome is not known (``unknown``)."""
     with host.db.session() as session:
         row = session.get_one(OnlineLesson, claim)
         row.state = state
@@ -314,13 +367,13 @@ def _finish_claim(host: Host, claim: int, *, state: str, error: str) -> None:
         row.ended_at = host.clock.now()
 
 
-def join_link(host: Host, viewer: Viewer, lesson_id: int, settings: SferumSettings | None) -> str:
+def join_link(host: Host, viewer: Viewer, lesson_id: int, settings: LessonSettings | None) -> str:
     """The call link for a student (or the teacher) of an active online lesson.
 
     :raises LessonRefused: the viewer is not of this lesson, has no profile, or the lesson is not active.
     """
     with host.db.session() as session:
-        view = _view_for(session, host, viewer, lesson_id, settings)
+        view = view_for(session, host, viewer, lesson_id, settings)
         if not (view.is_student or view.is_teacher):
             raise LessonRefused(N_("Вы не участник этого занятия."))
         if not view.active or view.online is None or not view.online.join_link:
@@ -338,14 +391,21 @@ def end_lesson(
     :raises LessonRefused: not allowed, nothing to end, or Sferum failed (then the lesson stays active).
     """
     with host.db.session() as session:
-        view = _view_for(session, host, viewer, lesson_id, settings)
-        if not (view.is_teacher or viewer.is_admin):
-            raise LessonRefused(N_("Завершить онлайн-занятие может только его преподаватель или администратор."))
-        if view.online is None or view.online.state not in ACTIVE_LESSON_STATES:
-            raise LessonRefused(N_("Онлайн-занятие не идёт."), status=409)
-        online_id = view.online.id
-    reason = "teacher" if view.is_teacher else "admin"
+        view = view_for(session, host, viewer, lesson_id, settings)
+        online_id, reason = check_end(view, viewer)
     return _end(host, online_id, settings, calls, ended_by=viewer.user_id, reason=reason)
+
+
+def check_end(view: LessonView, viewer: Viewer) -> tuple[int, str]:
+    """The rules of «Завершить», the same on every platform: the online lesson's id and who ends it.
+
+    :raises LessonRefused: not allowed, or nothing to end.
+    """
+    if not (view.is_teacher or viewer.is_admin):
+        raise LessonRefused(N_("Завершить онлайн-занятие может только его преподаватель или администратор."))
+    if view.online is None or view.online.state not in ACTIVE_LESSON_STATES:
+        raise LessonRefused(N_("Онлайн-занятие не идёт."), status=409)
+    return view.online.id, "teacher" if view.is_teacher else "admin"
 
 
 def _end(
@@ -365,12 +425,20 @@ def _end(
             calls(settings).finish_call(call_id)  # False: Sferum had already finished it, which counts as ended
         except SferumError as error:
             raise _refusal(error, f"calls.forceFinish of online lesson {online_id}") from error
+    return mark_ended(host, online_id, ended_by=ended_by, reason=reason)
+
+
+def mark_ended(
+    host: Host, online_id: int, *, ended_by: int | None, reason: str, note: str | None = None
+) -> OnlineLesson:
+    """Record the end of an online lesson; ``note`` (a Russian source string) says what went partly wrong."""
     with host.db.session() as session:
         online = session.get_one(OnlineLesson, online_id)
         online.state = "ended"
         online.ended_at = host.clock.now()
         online.ended_by = ended_by
         online.end_reason = reason
+        online.error = None if note is None else note[:500]
         session.flush()
         session.expunge(online)
     logger.info("online lesson %s ended (%s)", online_id, reason)
@@ -381,18 +449,8 @@ def auto_end_overdue(
     host: Host, settings: SferumSettings | None, calls: CallsFactory, *, after: timedelta = AUTO_END_AFTER
 ) -> list[int]:
     """End online lessons still active ``after`` their lesson's scheduled end; returns the ended ids."""
-    with host.db.session() as session:
-        active = session.scalars(select(OnlineLesson).where(OnlineLesson.state == "active")).all()
-        by_lesson = {row.lesson_id: row.id for row in active}
-    if not by_lesson:
-        return []
-    lessons: Mapping[int, LessonRef] = host.directory.lessons(by_lesson)
-    now = host.clock.now()
     ended: list[int] = []
-    for lesson_id, online_id in by_lesson.items():
-        lesson = lessons.get(lesson_id)
-        if lesson is not None and now < lesson.ends_at + after:
-            continue
+    for online_id, _ in overdue(host, settings, after=after):
         try:
             _end(host, online_id, settings, calls, ended_by=None, reason="auto")
         except LessonRefused as refused:
@@ -400,3 +458,122 @@ def auto_end_overdue(
             continue
         ended.append(online_id)
     return ended
+
+
+def overdue(host: Host, settings: LessonSettings | None, *, after: timedelta) -> list[tuple[int, LessonRef | None]]:
+    """The active online lessons of the settings' account (every account's while not configured) whose lesson ended
+    more than ``after`` ago, or is no longer in the schedule (``None``): (online lesson id, lesson)."""
+    with host.db.session() as session:
+        query = select(OnlineLesson).where(OnlineLesson.state == "active")
+        if settings is not None:
+            query = query.where(*settings.account.owns(OnlineLesson))
+        by_lesson = {row.lesson_id: row.id for row in session.scalars(query).all()}
+    if not by_lesson:
+        return []
+    lessons: Mapping[int, LessonRef] = host.directory.lessons(by_lesson)
+    now = host.clock.now()
+    due: list[tuple[int, LessonRef | None]] = []
+    for lesson_id, online_id in by_lesson.items():
+        lesson = lessons.get(lesson_id)
+        if lesson is None or now >= lesson.ends_at + after:
+            due.append((online_id, lesson))
+    return due
+
+
+@attrs.frozen
+class LessonOutcome:
+    """What «Начать» or «Завершить» did.
+
+    :param online: the online lesson as it now is.
+    :param open_url: where to send the person now (the group's chat, a call), or ``None``: back to the schedule.
+    :param notice: what went partly wrong (a Russian source string), shown on a page instead of the redirect.
+    """
+
+    online: OnlineLesson
+    open_url: str | None = attrs.field(default=None, repr=False)
+    notice: str | None = None
+
+
+class LessonPlatform(Protocol):
+    """What online lessons do on one platform (the lessons part of :class:`~sferum_plugin.services.platforms.
+    Platform`).  The rules (permission, teacher, the organisation's day, a linked profile) are the same everywhere:
+    every implementation checks them through :func:`view_for`, :func:`check_start` and :func:`check_end`."""
+
+    @property
+    def offers_call_link(self) -> bool:
+        """Whether the teacher may paste a call link when starting (MAX: its call API does not exist)."""
+        ...
+
+    @property
+    def teacher_join_label(self) -> str:
+        """The teacher's button of an active lesson (a Russian source string)."""
+        ...
+
+    def settings(self, stored: Mapping[str, str]) -> LessonSettings | None:
+        """The platform's settings, or ``None`` while it is not configured."""
+        ...
+
+    def start(
+        self,
+        host: Host,
+        viewer: Viewer,
+        lesson_id: int,
+        stored: Mapping[str, str],
+        sferum: SferumAccess,
+        *,
+        confirm: bool,
+        call_link: str,
+    ) -> LessonOutcome:
+        """«Начать онлайн-занятие в Сферум». :raises LessonRefused: not allowed, or the platform failed."""
+        ...
+
+    def end(
+        self, host: Host, viewer: Viewer, lesson_id: int, stored: Mapping[str, str], sferum: SferumAccess
+    ) -> LessonOutcome:
+        """«Завершить онлайн-занятие в Сферум». :raises LessonRefused: not allowed, or the platform failed."""
+        ...
+
+    def end_overdue(self, host: Host, stored: Mapping[str, str], sferum: SferumAccess) -> list[int]:
+        """The job: end the lessons left active past the configured delay; returns the ended ids."""
+        ...
+
+
+class VkLessons:
+    """Online lessons in VK Messenger: a Sferum call (``calls.start``/``calls.forceFinish``), as before MAX."""
+
+    offers_call_link = False
+    teacher_join_label = N_("Войти в звонок")
+
+    def settings(self, stored: Mapping[str, str]) -> SferumSettings | None:
+        return SferumSettings.from_stored(stored)
+
+    def start(
+        self,
+        host: Host,
+        viewer: Viewer,
+        lesson_id: int,
+        stored: Mapping[str, str],
+        sferum: SferumAccess,
+        *,
+        confirm: bool,
+        call_link: str,
+    ) -> LessonOutcome:
+        del call_link  # VK makes the call itself
+        settings = SferumSettings.from_stored(stored)
+        with sferum.calls() as calls:
+            online = start_lesson(host, viewer, lesson_id, settings, calls, confirm_after_unknown=confirm)
+        return LessonOutcome(online)
+
+    def end(
+        self, host: Host, viewer: Viewer, lesson_id: int, stored: Mapping[str, str], sferum: SferumAccess
+    ) -> LessonOutcome:
+        settings = SferumSettings.from_stored(stored)
+        with sferum.calls() as calls:
+            return LessonOutcome(end_lesson(host, viewer, lesson_id, settings, calls))
+
+    def end_overdue(self, host: Host, stored: Mapping[str, str], sferum: SferumAccess) -> list[int]:
+        settings = SferumSettings.from_stored(stored)
+        if settings is None:
+            return []
+        with sferum.calls() as calls:
+            return auto_end_overdue(host, settings, calls, after=timedelta(minutes=settings.auto_end_after_minutes))

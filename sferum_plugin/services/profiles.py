@@ -46,7 +46,9 @@ __all__ = [
     "linked_profiles",
     "links_by_user",
     "remove_link",
+    "secret_hash",
     "start_linking",
+    "store_link",
     "unlink",
 ]
 
@@ -96,8 +98,9 @@ class LinkStart:
     state: str = attrs.field(repr=False)
 
 
-def _hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
+def secret_hash(secret: str) -> str:
+    """What is stored of a one-time secret (a VK ID ``state``, a MAX deep link's payload): its SHA-256, in hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def begin_link(
@@ -110,7 +113,7 @@ def begin_link(
     session.execute(delete(LinkRequest).where(LinkRequest.user_id == user_id, LinkRequest.expires_at < now))
     session.add(
         LinkRequest(
-            state_hash=_hash(state),
+            state_hash=secret_hash(state),
             user_id=user_id,
             **account.columns(),
             code_verifier=verifier,
@@ -148,7 +151,9 @@ def complete_link(
     if not state or session_state is None or not secrets.compare_digest(state, session_state):
         raise LinkFailed(forged)
     with db.session() as session:
-        request = session.scalar(select(LinkRequest).where(LinkRequest.state_hash == _hash(state)).with_for_update())
+        request = session.scalar(
+            select(LinkRequest).where(LinkRequest.state_hash == secret_hash(state)).with_for_update()
+        )
         if request is None or request.user_id != user_id or not account.holds(request):
             raise LinkFailed(forged)
         if request.used_at is not None:
@@ -175,13 +180,20 @@ def complete_link(
         logger.warning("linking profile of user %s failed: %s", user_id, exc)
         raise LinkFailed(N_("Сферум не отвечает. Профиль не привязан, попробуйте позже.")) from None
     with db.session() as session:
-        _store_link(session, user_id=user_id, account=account, sferum_user_id=sferum_user_id, name=name, now=now)
+        store_link(session, user_id=user_id, account=account, sferum_user_id=sferum_user_id, name=name, now=now)
     return LinkedProfile(sferum_user_id=sferum_user_id, display_name=name)
 
 
-def _store_link(
+def store_link(
     session: Session, *, user_id: int, account: Account, sferum_user_id: int, name: str, now: datetime
 ) -> ProfileLink:
+    """Link ``user_id`` to the platform's user ``sferum_user_id`` (replacing the user's earlier link), with the
+    outbox's events, in ``session``.
+
+    :raises LinkFailed: the platform's user is linked to another LMS account. The check runs before anything is
+        written, so ``session`` stays usable; a concurrent link that wins the race is found at the flush (then the
+        session must be rolled back).
+    """
     taken = session.scalar(
         select(ProfileLink).where(*account.owns(ProfileLink), ProfileLink.sferum_user_id == sferum_user_id)
     )

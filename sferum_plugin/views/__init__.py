@@ -15,6 +15,7 @@ from sferum_plugin.views import (
     connection_check,
     lesson_actions,
     mailing,
+    max_updates,
     online_lessons,
     profile_link,
     sync_admin,
@@ -28,5 +29,15 @@ __all__ = ["routes"]
 
 def routes(sferum: SferumAccess) -> list[Route]:
     """The module's route table: every view module's ``ROUTES``, with Sferum bound where a view reaches it."""
-    modules = (online_lessons, profile_link, connection_check, lesson_actions, chats, chat_open, sync_admin, mailing)
+    modules = (
+        online_lessons,
+        profile_link,
+        connection_check,
+        lesson_actions,
+        chats,
+        chat_open,
+        sync_admin,
+        mailing,
+        max_updates,
+    )
     return [route.bind(sferum) for module in modules for route in module.ROUTES]

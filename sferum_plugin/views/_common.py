@@ -6,9 +6,9 @@ from hookspecs.types import HttpRequest, Page, Viewer
 from sferum_plugin import MODULE_NAME
 from sferum_plugin.i18n import gettext
 from sferum_plugin.rendering import render
-from sferum_plugin.settings import SferumSettings
+from sferum_plugin.settings import ModuleSettings, SferumSettings, configured
 
-__all__ = ["locale_of", "message_page", "settings_of", "viewer_of"]
+__all__ = ["locale_of", "message_page", "module_settings_of", "settings_of", "viewer_of"]
 
 
 def viewer_of(request: HttpRequest) -> Viewer:
@@ -24,6 +24,11 @@ def locale_of(request: HttpRequest) -> str:
 def settings_of(request: HttpRequest) -> SferumSettings | None:
     """The module's settings, or ``None`` while it is not configured."""
     return SferumSettings.from_stored(request.host.settings.get(MODULE_NAME))
+
+
+def module_settings_of(request: HttpRequest) -> ModuleSettings | None:
+    """The chosen platform's settings (VK Messenger's or MAX's), or ``None`` while it is not configured."""
+    return configured(request.host.settings.get(MODULE_NAME))
 
 
 def message_page(request: HttpRequest, title: str, message: str, *, status: int, back_url: str) -> Page:

@@ -33,6 +33,9 @@ class ModuleRoute:
     :param methods: accepted methods.
     :param permission: the right the host checks before the view runs (the view checks the rest itself).
     :param reaches_sferum: whether the view talks to Sferum and so receives the module's :class:`SferumAccess`.
+    :param webhook: the platform calls the route, not a signed-in person: served without login and CSRF, with the
+        request's headers and raw body; the view authenticates the caller itself (see :attr:`Route.webhook`).
+    :param max_body_bytes: the largest body the host accepts (413 beyond it), or ``None`` for the host's limit.
     """
 
     rule: str
@@ -41,6 +44,8 @@ class ModuleRoute:
     methods: tuple[str, ...] = ("GET",)
     permission: str | None = None
     reaches_sferum: bool = False
+    webhook: bool = False
+    max_body_bytes: int | None = None
 
     def bind(self, sferum: SferumAccess) -> Route:
         """The host's :class:`Route`, with ``sferum`` passed to a view that reaches Sferum."""
@@ -51,4 +56,7 @@ class ModuleRoute:
             handler=handler,
             methods=self.methods,
             permission=self.permission,
+            login_required=not self.webhook,
+            webhook=self.webhook,
+            max_body_bytes=self.max_body_bytes,
         )

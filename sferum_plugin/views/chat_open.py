@@ -1,5 +1,6 @@
 """«Открыть в Сферум»: the module's own address for a chat, which checks the viewer and redirects to the chat's
-invite link (see :mod:`sferum_plugin.services.chat_links`)."""
+invite link (VK Messenger, see :mod:`sferum_plugin.services.chat_links`) or its MAX link (see
+:mod:`sferum_plugin.services.max_chats`); the platform's adapter gives the address."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import logging
 from typing import TYPE_CHECKING
 
 from hookspecs.types import HttpRequest, HttpResponse, Page
-from sferum_plugin.gateway.errors import ChatNotFoundError, SferumError
+from sferum_plugin import MODULE_NAME
+from sferum_plugin.gateway.errors import SferumError
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.numbers import parse_int
 from sferum_plugin.services import chat_links
+from sferum_plugin.services.chats import ChatUnavailable
 from sferum_plugin.services.explain import Retry, explain
-from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.services.platforms import platform_for
+from sferum_plugin.views._common import locale_of, message_page, module_settings_of, viewer_of
 from sferum_plugin.views._routing import ModuleRoute
 
 if TYPE_CHECKING:
@@ -26,7 +30,7 @@ logger = logging.getLogger(__name__)
 def open_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
     """Redirect a member of the chat to the chat in Sferum."""
     host, viewer = request.host, viewer_of(request)
-    settings = settings_of(request)
+    settings = module_settings_of(request)
     back = host.urls.host_page("chats")
     chat_pk = parse_int(request.path_params.get("chat_pk"))
     # One answer for "no such chat" and "not yours": the page must not tell which chats exist.
@@ -37,10 +41,9 @@ def open_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse
     ):
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
     try:
-        with sferum.organisation(settings) as client:
-            link = chat_links.invite_link(host.db, client, chat_pk, app_token=settings.app_token)
-    except ChatNotFoundError:
-        return message_page(request, "Чаты Сферум", "Чат удалён в Сферуме.", status=410, back_url=back)
+        link = platform_for(host.settings.get(MODULE_NAME)).chat_link(host, sferum, chat_pk)
+    except ChatUnavailable as gone:
+        return message_page(request, "Чаты Сферум", gone.reason, status=410, back_url=back)
     except SferumError as error:
         logger.warning("invite link of chat row %s: %s", chat_pk, error)
         locale = locale_of(request)

@@ -1,5 +1,9 @@
 """Chat pages: «Создать чат в Сферум» (group, unit or custom chat with a people picker), bulk creation for
-administrators with its progress, re-creating a vanished chat, and the Чаты section's list."""
+administrators with its progress, re-creating a vanished chat, and the Чаты section's list.
+
+How a chat comes to exist depends on the platform (services/platforms.py): VK Messenger creates it through the sync
+pass; on MAX the bot sends the person who asked a chat button («Отправить кнопку ещё раз» if that failed), and an
+administrator may link a chat that exists already («Связать существующий чат»)."""
 
 from __future__ import annotations
 
@@ -13,15 +17,16 @@ import attrs
 from hookspecs.services import Host
 from hookspecs.types import Action, ChatSummary, GroupInfo, HttpRequest, HttpResponse, Page, PersonKind, Viewer
 from sferum_plugin import MODULE_NAME
-from sferum_plugin.gateway.errors import SferumError
 from sferum_plugin.i18n import N_, gettext
 from sferum_plugin.models import SferumChat
 from sferum_plugin.numbers import parse_int
 from sferum_plugin.permissions import CHATS_CREATE_CUSTOM, CHATS_CREATE_GROUP, CHATS_CREATE_UNIT, CHATS_MANAGE
 from sferum_plugin.rendering import render
-from sferum_plugin.services import chat_links, chats
-from sferum_plugin.settings import SferumSettings
-from sferum_plugin.views._common import locale_of, message_page, settings_of, viewer_of
+from sferum_plugin.services import chat_links, chats, max_chats
+from sferum_plugin.services.explain import reason_text
+from sferum_plugin.services.platforms import platform_for
+from sferum_plugin.settings import configured
+from sferum_plugin.views._common import locale_of, message_page, module_settings_of, viewer_of
 from sferum_plugin.views._routing import ModuleRoute
 from sferum_plugin.views.sync_admin import STATE_LABELS
 
@@ -45,7 +50,7 @@ def section_actions(viewer: Viewer, host: Host) -> list[Action] | None:
 
 def chat_list(viewer: Viewer, host: Host) -> list[ChatSummary]:
     """The viewer's Sferum chats for the Чаты section (empty while the module is not configured)."""
-    settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
+    settings = configured(host.settings.get(MODULE_NAME))
     if settings is None:
         return []
     found = chats.viewer_chats(host, viewer, account=settings.account)
@@ -73,34 +78,30 @@ def _choices(request: HttpRequest) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def new_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
-    """GET: the form (with people search for a custom chat); POST: record the chat and create it in Sferum."""
+    """GET: the form (with people search for a custom chat); POST: record the chat and have the platform create it
+    (VK Messenger: now; MAX: the bot sends the asker a chat button)."""
     viewer, host, locale = viewer_of(request), request.host, locale_of(request)
-    settings = settings_of(request)
+    settings = module_settings_of(request)
     back = host.urls.host_page("chats")
     if settings is None:
         return message_page(request, "Чаты Сферум", "Модуль ещё не настроен: обратитесь к администратору.",
                             status=409, back_url=back)  # fmt: skip
     groups, units = _choices(request)
+    platform = platform_for(host.settings.get(MODULE_NAME))
     error = ""
     if request.method == "POST":
         kind = request.form.get("kind", "")
-        target = parse_int(request.form.get(f"{kind}_id"))
         members = [parse_int(value) for value in request.form_lists.get("members", ())]
         try:
             if None in members:  # a member that is not an id refuses the form rather than being dropped
                 raise chats.ChatRefused(N_("Некоторых выбранных пользователей нет среди обучающихся и сотрудников."))
-            made = chats.request_chat(host, viewer, account=settings.account, kind=kind, target_id=target,
-                                      title=request.form.get("title", ""),
-                                      member_user_ids=[n for n in members if n is not None])  # fmt: skip
+            ask = chats.ChatAsk(kind=kind, target_id=parse_int(request.form.get(f"{kind}_id")),
+                                title=request.form.get("title", ""),
+                                member_user_ids=tuple(n for n in members if n is not None))  # fmt: skip
+            made = platform.request_chat_created(host, sferum, viewer, ask)
         except chats.ChatRefused as refused:
             error = gettext(locale, refused.reason)
         else:
-            if not made.existed:
-                try:
-                    with sferum.organisation(settings) as client:
-                        chats.create_now(host, client, made.chat_pk, account=settings.account)
-                except SferumError as failure:  # the worker retries; the page says what state the chat is in
-                    logger.warning("creating chat row %s: %s", made.chat_pk, failure)
             return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=made.chat_pk))
     query = request.args.get("q", "").strip()
     found = host.directory.search_people(query, limit=20) if len(query) >= 2 else []
@@ -110,44 +111,130 @@ def new_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
         query=query, found=[p for p in found if p.user_id is not None], error=error,
         form=request.form, csrf_field=request.csrf_field, csrf_token=request.csrf_token,
         action=host.urls.for_route(MODULE_NAME, "chat_new"), back_url=back, title_max=chats.TITLE_MAX,
+        link_url=host.urls.for_route(MODULE_NAME, "chat_link")
+        if platform.links_existing_chats and viewer.can(CHATS_MANAGE) else "",
     )  # fmt: skip
     return Page(title=gettext(locale, "Создать чат в Сферум"), body_html=body, status=400 if error else 200)
 
 
 def _chat_row(request: HttpRequest, chat_pk: str) -> SferumChat | None:
-    settings = settings_of(request)
+    settings = module_settings_of(request)
     pk = parse_int(chat_pk)
     if settings is None or pk is None:
         return None
     return chats.find_chat(request.host.db, pk, account=settings.account)
 
 
-def chat_view(request: HttpRequest) -> Page:
-    """One chat's state: being created, ready (with the «Открыть в Сферум» link), vanished or failed."""
-    viewer, locale = viewer_of(request), locale_of(request)
+def _own_chat(request: HttpRequest) -> SferumChat | None:
+    """The chat of the path, if the viewer asked for it or manages chats (one answer for missing and not theirs)."""
+    viewer = viewer_of(request)
     chat = _chat_row(request, request.path_params.get("chat_pk", ""))
-    settings = settings_of(request)
-    back = request.host.urls.host_page("chats")
-    if chat is None or settings is None or (chat.created_by != viewer.user_id and not viewer.can(CHATS_MANAGE)):
+    if chat is None or (chat.created_by != viewer.user_id and not viewer.can(CHATS_MANAGE)):
+        return None
+    return chat
+
+
+def chat_view(request: HttpRequest) -> Page:
+    """One chat's state: being created (on MAX: waiting for the tap on the bot's button), ready (with the «Открыть в
+    Сферум» link), vanished, failed, or no longer managed (the bot was removed from it)."""
+    viewer, locale, urls = viewer_of(request), locale_of(request), request.host.urls
+    chat = _own_chat(request)
+    settings = module_settings_of(request)
+    back = urls.host_page("chats")
+    if chat is None or settings is None:
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
     member = chat_links.may_open(request.host.db, chat.id, viewer, account=settings.account)
+    error = reason_text(chat.error, locale, until=None, timezone=request.host.clock.timezone) if chat.error else ""
     body = render(
         "chats_view.html", locale, chat=chat, url=chats.chat_url(request.host, chat.id) if member else "",
         can_manage=viewer.can(CHATS_MANAGE), csrf_field=request.csrf_field, csrf_token=request.csrf_token,
-        recreate_url=request.host.urls.for_route(MODULE_NAME, "chat_recreate", chat_pk=chat.id), back_url=back,
+        recreate_url=urls.for_route(MODULE_NAME, "chat_recreate", chat_pk=chat.id), back_url=back, error=error,
+        resend_url=urls.for_route(MODULE_NAME, "chat_resend", chat_pk=chat.id),
+        recheck_url=urls.for_route(MODULE_NAME, "chat_recheck", chat_pk=chat.id),
+        sent=request.args.get("sent") == "1", mine=chat.created_by == viewer.user_id,
+        button=max_chats.button_text(locale, chat.title),
     )  # fmt: skip
     return Page(title=chat.title, body_html=body)
 
 
-def recreate_chat(request: HttpRequest) -> Page | HttpResponse:
-    """Mark a vanished chat for creation again (the worker creates it within seconds)."""
+def recreate_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
+    """Mark a vanished chat for creation again (VK Messenger: the worker creates it within seconds; MAX: the bot
+    sends the administrator a new chat button)."""
+    host = request.host
     chat = _chat_row(request, request.path_params.get("chat_pk", ""))
-    back = request.host.urls.for_route(MODULE_NAME, "sync_admin")
+    back = host.urls.for_route(MODULE_NAME, "sync_admin")
     if chat is None:
         return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
-    if not chats.recreate(request.host, chat.id, request.host.clock.now()):
+    try:
+        recreated = platform_for(host.settings.get(MODULE_NAME)).recreate_chat(
+            host, sferum, viewer_of(request), chat.id
+        )
+    except chats.ChatRefused as refused:
+        return message_page(request, "Чаты Сферум", refused.reason, status=409, back_url=back)
+    if not recreated:
         return message_page(request, "Чаты Сферум", "Этот чат нельзя создать заново.", status=409, back_url=back)
-    return HttpResponse.redirect(request.host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id))
+    return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id))
+
+
+def resend_button(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
+    """«Отправить кнопку ещё раз» (MAX): the bot sends the chat button to the viewer again."""
+    host = request.host
+    chat = _own_chat(request)
+    back = host.urls.host_page("chats")
+    if chat is None:
+        return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
+    try:
+        sent = platform_for(host.settings.get(MODULE_NAME)).resend_chat_button(
+            host, sferum, viewer_of(request), chat.id
+        )
+    except chats.ChatRefused as refused:
+        return message_page(request, "Чаты Сферум", refused.reason, status=409, back_url=back)
+    target = host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id)
+    return HttpResponse.redirect(f"{target}?sent=1" if sent else target)
+
+
+def recheck_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
+    """«Проверить чат снова» (MAX): a chat whose bot was removed works again once the bot administers it again."""
+    host = request.host
+    chat = _own_chat(request)
+    back = host.urls.host_page("chats")
+    if chat is None:
+        return message_page(request, "Чаты Сферум", "Чат не найден.", status=404, back_url=back)
+    target = host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat.id)
+    try:
+        platform_for(host.settings.get(MODULE_NAME)).recheck_chat(host, sferum, chat.id)
+    except chats.ChatRefused as refused:
+        return message_page(request, "Чаты Сферум", refused.reason, status=409, back_url=target)
+    return HttpResponse.redirect(target)
+
+
+def link_chat(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
+    """Administrators (MAX): link a chat that exists already — one carried over from VK Messenger — to a study
+    group or a unit, once MAX confirms the module's bot administers it."""
+    host, locale = request.host, locale_of(request)
+    back = host.urls.host_page("chats")
+    platform = platform_for(host.settings.get(MODULE_NAME))
+    if module_settings_of(request) is None or not platform.links_existing_chats:
+        return message_page(request, "Чаты Сферум", "Связать существующий чат можно только в MAX.", status=409,
+                            back_url=back)  # fmt: skip
+    error = ""
+    if request.method == "POST":
+        kind = request.form.get("kind", "")
+        try:
+            chat_pk = platform.link_existing_chat(host, sferum, viewer_of(request), kind=kind,
+                                                  target_id=parse_int(request.form.get(f"{kind}_id")),
+                                                  chat_id=request.form.get("chat_id", ""))  # fmt: skip
+        except chats.ChatRefused as refused:
+            error = gettext(locale, refused.reason)
+        else:
+            return HttpResponse.redirect(host.urls.for_route(MODULE_NAME, "chat_view", chat_pk=chat_pk))
+    body = render(
+        "chats_link.html", locale, groups=sorted(host.directory.groups().items(), key=lambda i: i[1]),
+        units=sorted(host.directory.units().items(), key=lambda i: i[1]), error=error, form=request.form,
+        csrf_field=request.csrf_field, csrf_token=request.csrf_token,
+        action=host.urls.for_route(MODULE_NAME, "chat_link"), back_url=back,
+    )  # fmt: skip
+    return Page(title=gettext(locale, "Связать существующий чат MAX"), body_html=body, status=400 if error else 200)
 
 
 @attrs.frozen
@@ -210,11 +297,16 @@ def _chosen_groups(request: HttpRequest, listed: list[GroupInfo]) -> list[int]:
     return [g.id for g in listed if g.id in ticked or (prefix and g.title.casefold().startswith(prefix))]
 
 
-def bulk_create(request: HttpRequest) -> Page | HttpResponse:
+_UNDER_WAY = ("creating", "unknown", "awaiting")
+"""States of a chat on its way to exist (on MAX, ``awaiting`` the tap on its button)."""
+
+
+def bulk_create(request: HttpRequest, sferum: SferumAccess) -> Page | HttpResponse:
     """Administrators: chats for many groups at once — every group of a unit and/or a year of study (the filter),
-    ticked groups, or those whose title starts with a prefix — and the progress of their creation."""
+    ticked groups, or those whose title starts with a prefix — and the progress of their creation (on MAX: the bot
+    sends the administrator the groups' chat buttons)."""
     viewer, host, locale = viewer_of(request), request.host, locale_of(request)
-    settings = settings_of(request)
+    settings = module_settings_of(request)
     progress = host.urls.for_route(MODULE_NAME, "chats_bulk")
     if settings is None:
         return message_page(request, "Чаты Сферум", "Модуль ещё не настроен: обратитесь к администратору.",
@@ -231,8 +323,8 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
         listed = sorted((g for g in groups.values() if chosen_filter.matches(g)), key=lambda g: (g.title, g.id))
     if request.method == "POST" and not error:
         try:
-            chats.request_group_chats(host, viewer, account=settings.account,
-                                      group_ids=_chosen_groups(request, listed))  # fmt: skip
+            platform = platform_for(host.settings.get(MODULE_NAME))
+            platform.request_group_chats(host, sferum, viewer, _chosen_groups(request, listed))
         except chats.ChatRefused as refused:
             error = gettext(locale, refused.reason)
         else:
@@ -250,7 +342,7 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
         units=sorted(units.items(), key=lambda i: (i[1], i[0])), years=years, unit_id=chosen_filter.unit_id,
         year=chosen_filter.year, filtered=chosen_filter.active, csrf_field=request.csrf_field,
         csrf_token=request.csrf_token, action=progress,
-        in_progress=counts.get("creating", 0) + counts.get("unknown", 0) > 0,  # the page refreshes itself then
+        in_progress=sum(counts.get(state, 0) for state in _UNDER_WAY) > 0,  # the page refreshes itself then
     )  # fmt: skip
     title = gettext(locale, "Чаты учебных групп в Сферум")
     return Page(title=title, body_html=body, status=400 if error else 200, menu_key="sferum.sync")
@@ -258,7 +350,12 @@ def bulk_create(request: HttpRequest) -> Page | HttpResponse:
 
 ROUTES: tuple[ModuleRoute, ...] = (
     ModuleRoute("chats/new", "chat_new", new_chat, ("GET", "POST"), reaches_sferum=True),
+    ModuleRoute("chats/link", "chat_link", link_chat, ("GET", "POST"), CHATS_MANAGE, reaches_sferum=True),
     ModuleRoute("chats/<chat_pk>", "chat_view", chat_view),
-    ModuleRoute("chats/<chat_pk>/recreate", "chat_recreate", recreate_chat, ("POST",), CHATS_MANAGE),
-    ModuleRoute("chats-bulk", "chats_bulk", bulk_create, ("GET", "POST"), CHATS_MANAGE),
+    ModuleRoute(
+        "chats/<chat_pk>/recreate", "chat_recreate", recreate_chat, ("POST",), CHATS_MANAGE, reaches_sferum=True
+    ),
+    ModuleRoute("chats/<chat_pk>/resend", "chat_resend", resend_button, ("POST",), reaches_sferum=True),
+    ModuleRoute("chats/<chat_pk>/recheck", "chat_recheck", recheck_chat, ("POST",), reaches_sferum=True),
+    ModuleRoute("chats-bulk", "chats_bulk", bulk_create, ("GET", "POST"), CHATS_MANAGE, reaches_sferum=True),
 )

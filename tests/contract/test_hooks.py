@@ -539,6 +539,8 @@ ROUTES = [
     ("profile/callback", "profile_callback", ("GET",), None),
     ("profiles", "profiles", ("GET",), None),
     ("profiles/<user_id>/unlink", "profile_unlink", ("POST",), None),
+    ("profile/link/<request_id>/status", "profile_link_status", ("GET",), None),
+    ("profile/link.js", "profile_link_script", ("GET",), None),
     ("settings/check", "check_connection", ("POST",), None),
     ("lessons/<lesson_id>/start", "lesson_start", ("POST",), ONLINE_LESSONS_VIEW),
     ("lessons/<lesson_id>/join", "lesson_join", ("POST",), ONLINE_LESSONS_VIEW),
@@ -546,24 +548,33 @@ ROUTES = [
     ("chats/new", "chat_new", ("GET", "POST"), None),
     ("chats/<chat_pk>", "chat_view", ("GET",), None),
     ("chats/<chat_pk>/recreate", "chat_recreate", ("POST",), CHATS_MANAGE),
+    ("chats/link", "chat_link", ("GET", "POST"), CHATS_MANAGE),
+    ("chats/<chat_pk>/resend", "chat_resend", ("POST",), None),
+    ("chats/<chat_pk>/recheck", "chat_recheck", ("POST",), None),
     ("chats-bulk", "chats_bulk", ("GET", "POST"), CHATS_MANAGE),
     ("chats/<chat_pk>/open", "chat_open", ("GET",), None),
     ("sync", "sync_admin", ("GET",), CHATS_MANAGE),
     ("sync/now", "sync_now", ("POST",), CHATS_MANAGE),
+    ("sync/invite/<op_id>", "sync_invite", ("POST",), CHATS_MANAGE),
     ("mailings", "mailings", ("GET",), MAILING_SEND),
     ("mailings/new/<section>", "mailing_new", ("POST",), MAILING_SEND),
     ("mailings/<mailing_id>", "mailing_view", ("GET",), MAILING_SEND),
     ("mailings/<mailing_id>/<action>", "mailing_control", ("POST",), MAILING_SEND),
+    ("max/updates", "max_updates", ("POST",), None),  # MAX's webhook: the only route a service calls
 ]
+WEBHOOKS = {"max_updates"}
 PATH_PARAMS = {"lesson_id": "1", "chat_pk": "1", "user_id": "3", "section": "students", "mailing_id": "1",
-               "action": "pause"}  # fmt: skip
+               "action": "pause", "request_id": "1", "op_id": "1"}  # fmt: skip
 
 
 def test_hook_lms_routes(pm: pluggy.PluginManager) -> None:
     (routes,) = pm.hook.lms_routes()
     assert sorted((r.rule, r.endpoint, r.methods, r.permission) for r in routes) == sorted(ROUTES)
     assert len({r.rule for r in routes}) == len({r.endpoint for r in routes}) == len(routes)
-    assert all(r.login_required for r in routes)
+    assert {r.endpoint for r in routes if r.webhook} == WEBHOOKS
+    # Every other route is for a signed-in person: login (and CSRF on POST) checked by the host.
+    assert all(r.login_required != r.webhook for r in routes)
+    assert all(r.max_body_bytes is not None for r in routes if r.webhook)
     (permissions,) = pm.hook.lms_permissions()
     assert {r.permission for r in routes} - {None} <= {p.code for p in permissions}
 
@@ -676,6 +687,9 @@ JOBS = [
     ("sferum.end_overdue_lessons", timedelta(minutes=5)),
     ("sferum.sync_queue", timedelta(seconds=10)),
     ("sferum.sync_full", timedelta(minutes=5)),
+    ("sferum.max_poll", timedelta(seconds=5)),
+    ("sferum.max_inbox", timedelta(seconds=5)),
+    ("sferum.max_subscription", timedelta(minutes=5)),
     ("sferum.mailing", timedelta(seconds=5)),
 ]
 

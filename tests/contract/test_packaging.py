@@ -144,6 +144,8 @@ def test_installed_wheel_registers_the_plugin_under_the_lms_entry_point_group(wh
 def test_wheel_ships_templates_translations_and_migrations(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "sferum_plugin/templates/online_lessons.html" in names
+    assert "sferum_plugin/templates/static/profile_link.js" in names  # the MAX linking page's script (CSP: no inline)
+    assert any(n.startswith("sferum_plugin/migrations/versions/0008") for n in names)
     assert "sferum_plugin/locale/en/LC_MESSAGES/messages.po" in names
     assert any(n.startswith("sferum_plugin/migrations/versions/0001") for n in names)
     assert "sferum_plugin/migrations/env.py" in names

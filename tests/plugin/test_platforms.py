@@ -45,8 +45,12 @@ def test_the_registry_knows_every_platform_of_the_setting_and_vk_is_the_default(
 def test_max_check_names_the_bot() -> None:
     access = FakeAccess(MaxBot(user_id=1, name="Университет", username="uni_bot"))
     report = _check(ON_MAX, access)
-    ((line),) = report.lines
+    line, events = report.lines
     assert (line.key, line.label, line.ok) == ("max_bot_token", "Токен бота", True)
+    # A second line for MAX's events (tests/inbox/test_subscription.py checks it against the sandbox); here the
+    # webhook has no address and secret, so it says what to fill in without asking MAX.
+    assert (events.key, events.label, events.ok) == ("max_events", "События бота", False)
+    assert "Публичный адрес для webhook" in events.text
     assert line.text == "Токен принят: бот «Университет» (@uni_bot)."
     assert report.address == "https://max.test"
     assert access.asked[0].bot_token == BOT_TOKEN

@@ -8,11 +8,13 @@ import httpx
 import pytest
 import tenacity
 from sferum_sandbox import DEFAULT_APP_ID, DEFAULT_APP_TOKEN, Sandbox
+from sferum_sandbox.max import MaxSandbox, RunningMaxSandbox, serve
 from sqlalchemy import Engine
 
 from sferum_plugin.gateway import GatewayConfig, RetryPolicy, SferumClient
 from tests._db import installed_sqlite
 from tests.plugin.fakes import FakeDatabase, FakeHost
+from tests.sync.max_world import MaxWorld, bot_connection
 from tests.sync.world import World
 
 
@@ -48,3 +50,21 @@ def client(sandbox: Sandbox) -> Iterator[SferumClient]:
 @pytest.fixture
 def world(host: FakeHost, sandbox: Sandbox, client: SferumClient) -> World:
     return World(host=host, box=sandbox, api=client, app_id=DEFAULT_APP_ID)
+
+
+@pytest.fixture
+def max_sandbox() -> MaxSandbox:
+    return MaxSandbox(seed=3, rate_limit_per_second=None, long_poll_max_wait=0.1)
+
+
+@pytest.fixture
+def max_running(max_sandbox: MaxSandbox) -> Iterator[RunningMaxSandbox]:
+    """The MAX sandbox served over real HTTP on a free loopback port."""
+    with serve(max_sandbox, deliver_webhooks=False) as running:
+        yield running
+
+
+@pytest.fixture
+def max_world(host: FakeHost, max_sandbox: MaxSandbox, max_running: RunningMaxSandbox) -> Iterator[MaxWorld]:
+    with bot_connection(max_running) as client:
+        yield MaxWorld(host=host, box=max_sandbox, client=client)

@@ -265,7 +265,7 @@ def test_notifications_only_queue_requests(configured: FakeHost, sandbox: Sandbo
 def test_queue_job_creates_bulk_requested_chats_and_admin_page_shows_them(
     configured: FakeHost, sandbox: Sandbox
 ) -> None:
-    reply = chat_views.bulk_create(_request(configured, ADMIN, "POST", form={"prefix": "ивт"}))
+    reply = chat_views.bulk_create(_request(configured, ADMIN, "POST", form={"prefix": "ивт"}), sferum=SFERUM)
     assert isinstance(reply, HttpResponse)
     jobs = {job.name: job for job in plugin.lms_background_jobs()}
     jobs["sferum.sync_queue"].run(JobContext(host=configured, now=configured.clock.now()))
@@ -279,7 +279,7 @@ def test_queue_job_creates_bulk_requested_chats_and_admin_page_shows_them(
     local = configured.clock.now().astimezone(configured.clock.timezone).strftime("%d.%m.%Y %H:%M")
     assert local in page.body_html  # last sync and history in the organisation's time, as people read it
     assert "+00:00" not in page.body_html
-    progress = chat_views.bulk_create(_request(configured, ADMIN))
+    progress = chat_views.bulk_create(_request(configured, ADMIN), sferum=SFERUM)
     assert isinstance(progress, Page)
     assert "2 / 2" in progress.body_html
 
@@ -307,7 +307,7 @@ def test_sync_command_finds_the_host_and_runs_a_dry_run_then_a_pass(
     global HOST
     HOST = configured
     chat_views.bulk_create(_request(configured, ADMIN, "POST", form={"group_ids": "17"},
-                                    form_lists={"group_ids": ("17",)}))  # fmt: skip
+                                    form_lists={"group_ids": ("17",)}), sferum=SFERUM)  # fmt: skip
     monkeypatch.setenv("SFERUM_HOST", f"{__name__}:make_host")
     assert run_sync_command(sferum=SFERUM, host_spec=None, loop=False, full=False, dry_run=True, chat_ids=()) == 0
     assert sandbox.state()["chats"] == []
@@ -328,7 +328,7 @@ def test_on_sqlite_the_job_skips_its_pass_while_another_worker_runs_one(
 
     global HOST
     HOST = configured
-    chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}))
+    chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}), sferum=SFERUM)
     now = configured.clock.now()
     with configured.db.session() as session:
         session.add(SferumSyncWorker(holder="cron:42", platform="vk", app_id=DEFAULT_APP_ID, started_at=now,
@@ -378,8 +378,8 @@ def test_a_custom_chat_takes_only_people_with_an_active_record(configured: FakeH
 def test_the_bulk_progress_and_a_chat_being_created_refresh_themselves_until_done(
     configured: FakeHost, sandbox: Sandbox
 ) -> None:
-    chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}))
-    progress = chat_views.bulk_create(_request(configured, ADMIN))
+    chat_views.bulk_create(_request(configured, ADMIN, "POST", form_lists={"group_ids": ("17",)}), sferum=SFERUM)
+    progress = chat_views.bulk_create(_request(configured, ADMIN), sferum=SFERUM)
     (row,) = _chat_rows(configured)
     view = chat_views.chat_view(_request(configured, ADMIN, path_params={"chat_pk": str(row.id)}))
     assert isinstance(progress, Page)
@@ -388,7 +388,7 @@ def test_the_bulk_progress_and_a_chat_being_created_refresh_themselves_until_don
     from sferum_plugin.services.sync.jobs import run_for_host
 
     run_for_host(configured, SFERUM)
-    progress = chat_views.bulk_create(_request(configured, ADMIN))
+    progress = chat_views.bulk_create(_request(configured, ADMIN), sferum=SFERUM)
     view = chat_views.chat_view(_request(configured, ADMIN, path_params={"chat_pk": str(row.id)}))
     assert isinstance(progress, Page)
     assert 'http-equiv="refresh"' not in progress.body_html

@@ -15,7 +15,10 @@ from sferum_plugin.models import SferumChat, SferumSyncRequest
 from sferum_plugin.permissions import CHATS_CREATE_GROUP
 from sferum_plugin.services import chats
 from sferum_plugin.views import chats as chat_views
+from tests._sferum import no_wait_access
 from tests.plugin.fakes import FakeHost
+
+SFERUM = no_wait_access()  # the VK page does not reach Sferum; MAX's would send chat buttons
 
 ADMIN = Viewer(user_id=1, username="a", full_name="Админ", roles=frozenset({"admin"}))
 TEACHER = Viewer(user_id=10, username="t", full_name="Преподаватель", roles=frozenset({"employee"}),
@@ -46,7 +49,7 @@ def _request(host: FakeHost, viewer: Viewer = ADMIN, method: str = "GET", **kwar
 
 
 def _page(host: FakeHost, **args: str) -> Page:
-    page = chat_views.bulk_create(_request(host, args=args))
+    page = chat_views.bulk_create(_request(host, args=args), sferum=SFERUM)
     assert isinstance(page, Page)
     return page
 
@@ -58,7 +61,7 @@ def _listed(page: Page) -> set[int]:
 
 def _post(host: FakeHost, **form: str) -> Page | HttpResponse:
     lists = {"group_ids": tuple(form.pop("group_ids").split(","))} if "group_ids" in form else {}
-    return chat_views.bulk_create(_request(host, method="POST", form=form, form_lists=lists))
+    return chat_views.bulk_create(_request(host, method="POST", form=form, form_lists=lists), sferum=SFERUM)
 
 
 def _group_chats(host: FakeHost) -> dict[int | None, int]:

@@ -160,10 +160,15 @@ PRODUCT_UPDATE_TYPES: tuple[str, ...] = (
 
 @attrs.frozen
 class UpdatesPage:
-    """A ``GET /updates`` reply (``UpdateList``): pass ``marker`` to the next call to get the events after these."""
+    """A ``GET /updates`` reply (``UpdateList``): pass ``marker`` to the next call to get the events after these.
+
+    ``bodies`` are the events as MAX sent them (JSON objects, in the order of ``updates``): the module's inbox keeps
+    those, so that an event polled and the same event posted to the webhook are one and the same row.
+    """
 
     updates: tuple[MaxUpdate, ...]
     marker: int | None
+    bodies: tuple[object, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 def read_update(value: object, *, method: str = "update") -> MaxUpdate:
@@ -209,12 +214,13 @@ def read_updates_page(value: object, *, method: str) -> UpdatesPage:
     reader = MaxReplyReader(method)
     obj = reader.require_object(value, "reply")
     updates: list[MaxUpdate] = []
-    for item in reader.require_array(obj.get("updates"), "'updates'"):
+    items = reader.require_array(obj.get("updates"), "'updates'")
+    for item in items:
         try:
             updates.append(read_update(item, method=method))
         except MalformedResponseError as error:
             updates.append(_unreadable(item, error))
-    return UpdatesPage(updates=tuple(updates), marker=reader.optional_int(obj, "marker"))
+    return UpdatesPage(updates=tuple(updates), marker=reader.optional_int(obj, "marker"), bodies=tuple(items))
 
 
 def _unreadable(item: object, error: MalformedResponseError) -> UnreadableUpdate:

@@ -4,9 +4,13 @@ Rows keyed by ``app_id`` (a VK application) are now keyed by ``(platform, app_id
 (see :class:`sferum_plugin.account.Account`).  Existing rows are VK Messenger's.  So switching the module to MAX
 and back hides and restores each platform's links, chats, lessons and history; nothing of one is sent to the other.
 
+A MAX profile link request (a deep link's payload, hashed) records what became of it in
+``sferum_link_requests.outcome``.
+
 ``sferum_inbox`` keeps every event a platform delivered (MAX's webhook or long polling) until a job has handled it;
 ``update_key`` makes a redelivered event a no-op.  ``sferum_sync_service.updates_marker`` is the long-polling
-position, so a restart neither loses nor repeats events.
+position, so a restart neither loses nor repeats events; ``credential_key`` (a key of the token, never the token) tells
+a pass that the token was changed, and ``credentials_refused`` that the platform refused it (MAX 401).
 
 Revision ID: 0008
 Revises: 0007
@@ -51,10 +55,14 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_constraint(name, type_="unique")
             batch.create_unique_constraint(name, ["platform", *columns])
+    with op.batch_alter_table("sferum_link_requests") as batch:
+        batch.add_column(sa.Column("outcome", sa.String(length=16), nullable=True))
     with op.batch_alter_table("sferum_sync_service") as batch:
         batch.drop_constraint("pk_sferum_sync_service", type_="primary")
         batch.create_primary_key("pk_sferum_sync_service", ["platform", "app_id"])
         batch.add_column(sa.Column("updates_marker", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("credential_key", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("credentials_refused", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "sferum_inbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,7 +83,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_sferum_inbox_processed_at", table_name="sferum_inbox")
     op.drop_table("sferum_inbox")
+    with op.batch_alter_table("sferum_link_requests") as batch:
+        batch.drop_column("outcome")
     with op.batch_alter_table("sferum_sync_service") as batch:
+        batch.drop_column("credentials_refused")
+        batch.drop_column("credential_key")
         batch.drop_column("updates_marker")
     # Another platform's rows cannot be told apart once the column is gone: only VK Messenger's are kept.
     for table in _PLATFORM_TABLES:

@@ -2,11 +2,12 @@
 
 Typical use (what the background jobs do)::
 
-    report = run_pass(host.db, host.directory, client, account=settings.account, now=host.clock.now(),
-                      options=PassOptions(full=True))
+    with platform_for(stored).membership(stored, sferum, share=1) as connection:
+        report = run_pass(host.db, host.directory, connection.membership, account=connection.account,
+                          now=host.clock.now(), options=PassOptions(full=True, strict=connection.strict))
 """
 
-from sferum_plugin.services.sync.api import ChatsApi
+from sferum_plugin.services.sync.api import ChatMembership, ChatsApi
 from sferum_plugin.services.sync.creation import find_by_marker, realize_chats, sferum_title
 from sferum_plugin.services.sync.desired import ChatTarget, DesiredChat, desired_members
 from sferum_plugin.services.sync.diff import MembershipDiff, membership_diff
@@ -15,6 +16,7 @@ from sferum_plugin.services.sync.queue import claim_chats, enqueue, release_chat
 from sferum_plugin.services.sync.worker import PassOptions, PassReport, run_pass
 
 __all__ = [
+    "ChatMembership",
     "ChatPlan",
     "ChatTarget",
     "ChatsApi",

@@ -1,16 +1,16 @@
-"""Applying a plan: record each operation, send them through ``execute`` (25 per request), record outcomes.
+"""Applying a plan: record each operation, send them through the platform's adapter, record outcomes.
 
 The order makes a crash at any point harmless.  Operations are first committed as ``sending``; only then are
 they sent; their outcomes and the new known members are committed together afterwards.  A worker that dies in
 between leaves ``sending`` rows behind: the next pass reads the chat's real member list before planning it,
-which settles each of them (done if Sferum already shows the change, pending otherwise), so nothing is lost and
-nothing is sent twice on a guess.
+which settles each of them (done if the platform already shows the change, pending otherwise), so nothing is lost
+and nothing is sent twice on a guess.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 
 import attrs
@@ -20,21 +20,16 @@ from sqlalchemy.orm import Session
 
 from hookspecs.services import Database
 from sferum_plugin.account import Account
-from sferum_plugin.gateway import operations
-from sferum_plugin.gateway.batch import EXECUTE_MAX_CALLS
-from sferum_plugin.gateway.codes import VkErrorCode
 from sferum_plugin.gateway.errors import (
-    AccessDeniedError,
     QuotaExceededError,
     SferumError,
     UserNotInChatError,
     may_have_been_applied,
 )
-from sferum_plugin.gateway.operations import Operation
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
-from sferum_plugin.services.sync.api import ChatsApi
+from sferum_plugin.services.sync.api import Change, ChatMembership
 from sferum_plugin.services.sync.plan import Plan
-from sferum_plugin.services.sync.queue import pause_service
+from sferum_plugin.services.sync.queue import NOT_MANAGEABLE, pause_for_credentials, pause_service
 from sferum_plugin.services.sync.reasons import (
     MAX_ATTEMPTS,
     Retry,
@@ -43,85 +38,54 @@ from sferum_plugin.services.sync.reasons import (
     reason_of,
     verdict_of,
 )
-from sferum_plugin.services.sync.verify import read_member_lists
 
-__all__ = ["Applied", "add_known", "apply_plan", "remove_known"]
+__all__ = ["Applied", "add_known", "apply_plan", "mark_lost_chats", "remove_known"]
 
 logger = logging.getLogger(__name__)
 
-Key = tuple[int, int, str]  # (chat row id, Sferum user id, "add" | "remove")
+Key = tuple[int, int, str]  # (chat row id, platform user id, "add" | "remove")
 
 
 @attrs.define
 class Applied:
-    """Counts of one apply step."""
+    """Counts of one apply step, and what stopped it: a quota pause, or refused credentials (MAX 401)."""
 
     added: int = 0
     removed: int = 0
     failed: int = 0
     requests: int = 0
     quota: QuotaExceededError | None = None
+    stop: SferumError | None = None
     resume_at: datetime | None = None
 
 
-def apply_plan(db: Database, api: ChatsApi, plan: Plan, *, account: Account, now: datetime) -> Applied:
+def apply_plan(db: Database, membership: ChatMembership, plan: Plan, *, account: Account, now: datetime) -> Applied:
     """Send the plan's due differences and record every outcome."""
     result = Applied()
-    keys: list[Key] = []
+    changes: list[Change] = []
     for chat_pk, chat in sorted(plan.chats.items()):
         if chat.state != "active" or chat.chat_id is None:
             continue
-        keys.extend((chat_pk, user, "add") for user in sorted(chat.diff.add))
-        keys.extend((chat_pk, user, "remove") for user in sorted(chat.diff.remove))
+        changes.extend(Change(chat_pk, chat.chat_id, user, "add") for user in sorted(chat.diff.add))
+        changes.extend(Change(chat_pk, chat.chat_id, user, "remove") for user in sorted(chat.diff.remove))
+    keys = [change.key for change in changes]
     with db.session() as session:
         _retire_obsolete(session, plan, now)
         if keys:
             _mark_sending(session, plan, keys, now)
     if not keys:
         return result
-    chat_ids = {pk: chat.chat_id for pk, chat in plan.chats.items() if chat.chat_id is not None}
-    batch: list[Operation[None]] = [
-        operations.add_chat_member(chat_ids[pk], user)
-        if action == "add"
-        else operations.remove_chat_member(chat_ids[pk], user)
-        for pk, user, action in keys
-    ]
-    outcomes = api.execute_batch(batch)
-    # An upper bound: execute_batch stops at a request that fails as a whole (a quota error, say).
-    result.requests = -(-len(batch) // EXECUTE_MAX_CALLS)
-    errors = [o.error for o in outcomes]
-    unsettled = _settle_re_adds(api, keys, errors, chat_ids, result)
+    sent = membership.send_changes(changes)
+    result.requests = sent.requests
     with db.session() as session:
-        _record(session, plan, keys, errors, result, account=account, now=now, unsettled=unsettled)
+        _record(session, plan, keys, sent.errors, result, account=account, now=now, unsettled=sent.unsettled,
+                unsent=sent.unsent)  # fmt: skip
+        _mark_chats(session, unsure=sent.unsure)
+        if result.stop is not None:
+            result.resume_at = pause_for_credentials(
+                session, account, now=now, reason=reason_of(result.stop), credential=membership.credential
+            )
     return result
-
-
-def _settle_re_adds(
-    api: ChatsApi, keys: Sequence[Key], errors: list[SferumError | None], chat_ids: dict[int, int], result: Applied
-) -> set[Key]:
-    """Sferum answers error 15 (access denied) to adding someone who is already in the chat (seen in the field).  So
-    after a 15 on an add, the chat's real member list decides: there, the add is done (its error is cleared); not
-    there, Sferum refused it (the error stays).  Returns the adds whose list could not be read (or that met a quota
-    pause, which forbids reading now): they stay ``sending``, for the next pass's read to settle, as after a crash."""
-    re_adds = [
-        index
-        for index, ((_, _, action), error) in enumerate(zip(keys, errors, strict=True))
-        if action == "add" and isinstance(error, AccessDeniedError) and error.code == VkErrorCode.ACCESS
-    ]
-    if not re_adds:
-        return set()
-    if any(isinstance(error, QuotaExceededError) for error in errors):
-        return {keys[index] for index in re_adds}
-    lists = read_member_lists(api, {keys[index][0]: chat_ids[keys[index][0]] for index in re_adds})
-    result.requests += lists.requests
-    unsettled: set[Key] = set()
-    for index in re_adds:
-        chat_pk, user, _ = keys[index]
-        if chat_pk not in lists.members:
-            unsettled.add(keys[index])
-        elif user in lists.members[chat_pk]:
-            errors[index] = None
-    return unsettled
 
 
 def _retire_obsolete(session: Session, plan: Plan, now: datetime) -> None:
@@ -174,8 +138,9 @@ class _Outcomes:
     """One per operation: its key (``k_chat``, ``k_user``, ``k_action``) and its new state, attempts, error."""
     added: list[tuple[int, int]] = attrs.field(factory=list)
     removed: list[tuple[int, int]] = attrs.field(factory=list)
-    vanished: set[int] = attrs.field(factory=set)
-    """Chats Sferum no longer has."""
+    lost: dict[int, tuple[str, str]] = attrs.field(factory=dict)
+    """Chats the sync can no longer manage: gone (``vanished``), or the bot may not manage them (MAX 403), with the
+    state and the reason to record."""
     unsure: set[int] = attrs.field(factory=set)
     """Chats where an answer did not say whether the change was applied: read their real list next pass."""
 
@@ -190,16 +155,20 @@ def _record(
     account: Account,
     now: datetime,
     unsettled: Set[Key] = frozenset(),
+    unsent: Set[Key] = frozenset(),
 ) -> None:
     """Record each operation's outcome, the known members it changed, the chats it touched and any pause; the
-    ``unsettled`` ones stay ``sending`` and their chats are read next pass."""
+    ``unsettled`` ones stay ``sending`` and their chats are read next pass; the ``unsent`` ones carry a failure that
+    cannot have applied them."""
     outcomes = _Outcomes()
     for key, error in zip(keys, errors, strict=True):
         if key in unsettled:
             outcomes.unsure.add(key[0])
             continue
         prior = plan.open_ops.get(key)
-        _note_outcome(key, error, (prior.attempts if prior else 0) + 1, outcomes, result, now=now)
+        _note_outcome(
+            key, error, (prior.attempts if prior else 0) + 1, outcomes, result, now=now, sent=key not in unsent
+        )
     session.connection().execute(
         update(SferumSyncOperation)
         .where(
@@ -215,13 +184,21 @@ def _record(
     remove_known(session, outcomes.removed)
     result.added += len(outcomes.added)
     result.removed += len(outcomes.removed)
-    _mark_chats(session, unsure=outcomes.unsure, vanished=outcomes.vanished)
+    _mark_chats(session, unsure=outcomes.unsure)
+    mark_lost_chats(session, outcomes.lost)
     if result.quota is not None:
         result.resume_at = pause_service(session, account, result.quota, now=now, reason=reason_of(result.quota))
 
 
 def _note_outcome(
-    key: Key, error: SferumError | None, attempts: int, outcomes: _Outcomes, result: Applied, *, now: datetime
+    key: Key,
+    error: SferumError | None,
+    attempts: int,
+    outcomes: _Outcomes,
+    result: Applied,
+    *,
+    now: datetime,
+    sent: bool = True,
 ) -> None:
     """Add the operation's new row to ``outcomes`` (``attempts`` counts this one), and what it changed."""
     chat_pk, user, action = key
@@ -241,13 +218,21 @@ def _note_outcome(
         # using up one of its MAX_ATTEMPTS.
         row.update(state="pending", attempts=attempts - 1)
     elif verdict is Verdict.VANISHED:
-        outcomes.vanished.add(chat_pk)
+        outcomes.lost[chat_pk] = ("vanished", reason_of(error))
         row["state"] = "obsolete"
+    elif verdict in (Verdict.DENIED, Verdict.STOP):
+        # Not a try at the change: it waits, attempts unused, until the chat is checked again (the bot made its
+        # administrator) or the credentials change.
+        if verdict is Verdict.DENIED:
+            outcomes.lost[chat_pk] = (NOT_MANAGEABLE, reason_of(error))
+        else:
+            result.stop = result.stop or error
+        row.update(state="pending", attempts=attempts - 1)
     elif verdict is Verdict.FAILED:
         row["state"] = "failed"
         result.failed += 1
     else:
-        if may_have_been_applied(error):
+        if sent and may_have_been_applied(error):
             outcomes.unsure.add(chat_pk)
         given_up = attempts >= MAX_ATTEMPTS
         row.update(state="failed" if given_up else "pending", next_attempt_at=now + backoff(attempts))
@@ -256,17 +241,25 @@ def _note_outcome(
         result.failed += given_up
 
 
-def _mark_chats(session: Session, *, unsure: set[int], vanished: set[int]) -> None:
-    """Flag the chats to verify next pass, and mark the ones Sferum no longer has."""
+def _mark_chats(session: Session, *, unsure: Set[int]) -> None:
+    """Flag the chats to verify next pass."""
     if unsure:
         session.execute(update(SferumChat).where(SferumChat.id.in_(sorted(unsure))).values(needs_verify=True))
-    if vanished:
-        logger.warning("chats vanished from Sferum: rows %s", sorted(vanished))
-        session.execute(
-            update(SferumChat)
-            .where(SferumChat.id.in_(sorted(vanished)))
-            .values(state="vanished", error="Чат удалён в Сферуме.")
-        )
+
+
+def mark_lost_chats(session: Session, lost: Mapping[int, tuple[str, str]]) -> None:
+    """Mark the chats the sync can no longer manage (chat row id → (state, reason)): ``vanished`` (gone) or
+    :data:`~sferum_plugin.services.sync.queue.NOT_MANAGEABLE` (MAX: the bot may not manage the members).  Passes
+    leave them alone from then on; the reason says what to do."""
+    if not lost:
+        return
+    logger.warning("chats the sync can no longer manage: %s", {pk: state for pk, (state, _) in sorted(lost.items())})
+    session.connection().execute(
+        update(SferumChat)
+        .where(SferumChat.id == bindparam("k_chat"), SferumChat.state == "active")
+        .values(state=bindparam("k_state"), error=bindparam("k_error")),
+        [{"k_chat": pk, "k_state": state, "k_error": reason} for pk, (state, reason) in sorted(lost.items())],
+    )
 
 
 def add_known(session: Session, pairs: Sequence[tuple[int, int]]) -> None:

@@ -15,7 +15,7 @@ from sferum_plugin import MODULE_NAME
 from sferum_plugin.services.connection import SferumAccess
 from sferum_plugin.services.sync.jobs import QUEUE_INTERVAL, full_pass_due, run_for_host
 from sferum_plugin.services.sync.worker import PassReport
-from sferum_plugin.settings import SferumSettings
+from sferum_plugin.settings import configured
 
 __all__ = ["HOST_ENV_VAR", "load_host", "run_sync_command"]
 
@@ -73,7 +73,7 @@ def run_sync_command(
     chats = chat_ids or None
     rounds = 0
     while True:
-        settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
+        settings = configured(host.settings.get(MODULE_NAME))
         if settings is None:
             print("the sferum module is not configured", file=sys.stderr)
             return 1

@@ -41,7 +41,7 @@ from sferum_plugin.gateway.domain import ChatInfo, CreatedChat
 from sferum_plugin.gateway.errors import OutcomeUnknownError, QuotaExceededError, SferumError, may_have_been_applied
 from sferum_plugin.models import SferumChat, SferumChatMember, SferumSyncOperation
 from sferum_plugin.services.sync import workers
-from sferum_plugin.services.sync.api import ChatsApi
+from sferum_plugin.services.sync.api import ChatsApi, Lease, Realized
 from sferum_plugin.services.sync.reasons import Verdict, reason_of, verdict_of
 
 __all__ = ["CHECKPOINT_SECONDS", "CREATE_MEMBERS_MAX", "Lease", "Realized", "find_by_marker", "realize_chats",
@@ -63,26 +63,6 @@ last checkpoint are the most a crash can leave to be searched for again, 25 sear
 def sferum_title(title: str, marker: str) -> str:
     """The chat's title in Sferum: the title the user chose and the marker."""
     return f"{title} [{marker}]"
-
-
-@attrs.frozen
-class Lease:
-    """The leases a pass holds, renewed at each checkpoint so that a long creation pass keeps its chats."""
-
-    holder: str
-    length: timedelta
-    chat_pks: tuple[int, ...]
-
-
-@attrs.define
-class Realized:
-    """What a creation step did: chats now active (created or found), chats refused, requests, a quota stop."""
-
-    created: int = 0
-    failed: int = 0
-    requests: int = 0
-    checkpoints: int = 0
-    quota: QuotaExceededError | None = None
 
 
 @attrs.frozen

@@ -14,9 +14,10 @@ from sferum_plugin.account import Account
 from sferum_plugin.i18n import N_
 from sferum_plugin.models import SferumSyncPass
 from sferum_plugin.services.connection import SferumAccess
+from sferum_plugin.services.platforms import platform_for
 from sferum_plugin.services.sync import workers
 from sferum_plugin.services.sync.worker import PassOptions, PassReport, run_pass
-from sferum_plugin.settings import SferumSettings
+from sferum_plugin.settings import configured
 
 __all__ = ["BUSY_NOTE", "QUEUE_INTERVAL", "full_pass_due", "run_for_host", "sync_full", "sync_queue"]
 
@@ -36,12 +37,15 @@ def run_for_host(
     dry_run: bool = False,
     chat_pks: tuple[int, ...] | None = None,
 ) -> PassReport | None:
-    """Run one pass with the module's settings (``None`` while the module is not configured).
+    """Run one pass with the module's settings (``None`` while the module is not configured), on the chosen
+    platform: its adapter comes from :meth:`~sferum_plugin.services.platforms.Platform.membership`.
 
     The worker joins the live workers first (:mod:`~sferum_plugin.services.sync.workers`): it paces its requests
-    at its share of «Запросов в секунду», and on SQLite it skips the pass while another worker runs one.
+    at its share of the platform's rate (VK: «Запросов в секунду»; MAX: 30 per second per bot), and on SQLite it
+    skips the pass while another worker runs one.
     """
-    settings = SferumSettings.from_stored(host.settings.get(MODULE_NAME))
+    stored = host.settings.get(MODULE_NAME)
+    settings = configured(stored)
     if settings is None:
         return None
     options = PassOptions(full=full, dry_run=dry_run, chat_pks=chat_pks, strict=settings.sync_strict)
@@ -56,8 +60,10 @@ def run_for_host(
         logger.info("sync pass skipped: another worker is running one (SQLite allows one at a time)")
         return PassReport(kind="full" if full else "queue", note=BUSY_NOTE)
     try:
-        with sferum.organisation(settings, share=live) as client:
-            report = run_pass(host.db, host.directory, client, account=settings.account, now=now, options=options)
+        with platform_for(stored).membership(stored, sferum, share=live) as connection:
+            assert connection is not None, "configured settings open a connection"
+            report = run_pass(host.db, host.directory, connection.membership, account=connection.account, now=now,
+                              options=options)  # fmt: skip
     finally:
         with host.db.session() as session:
             workers.leave(session, options.holder)
@@ -83,7 +89,7 @@ def sync_queue(context: JobContext, *, sferum: SferumAccess) -> None:
 
 def sync_full(context: JobContext, *, sferum: SferumAccess) -> None:
     """Re-derive every chat and verify Sferum's member lists, at the configured interval."""
-    settings = SferumSettings.from_stored(context.host.settings.get(MODULE_NAME))
+    settings = configured(context.host.settings.get(MODULE_NAME))
     if settings is None:
         return
     if full_pass_due(context.host, settings.account, timedelta(minutes=settings.sync_interval_minutes), context.now):

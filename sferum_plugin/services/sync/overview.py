@@ -20,7 +20,7 @@ __all__ = ["ChatOverview", "FailedOperation", "SyncOverview", "sync_overview"]
 
 @attrs.frozen
 class FailedOperation:
-    """An operation shown to admins: who, what, why, how often, when next."""
+    """An operation shown to admins: who, what, why, how often, when next (``op_id``: its row)."""
 
     sferum_user_id: int
     user_id: int | None
@@ -29,6 +29,7 @@ class FailedOperation:
     attempts: int
     reason: str | None
     next_attempt_at: object
+    op_id: int = 0
 
 
 @attrs.frozen
@@ -135,7 +136,14 @@ def _problems_by_chat(ops: Iterable[SferumSyncOperation]) -> defaultdict[int, li
         if op.state == "failed" or op.last_error:
             problems[op.chat_pk].append(
                 FailedOperation(
-                    op.sferum_user_id, op.user_id, op.action, op.state, op.attempts, op.last_error, op.next_attempt_at
+                    op.sferum_user_id,
+                    op.user_id,
+                    op.action,
+                    op.state,
+                    op.attempts,
+                    op.last_error,
+                    op.next_attempt_at,
+                    op_id=op.id,
                 )
             )
     return problems

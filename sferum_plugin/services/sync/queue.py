@@ -1,4 +1,4 @@
-"""The durable queue of sync requests, the chat leases, and the service-wide quota pause.
+"""The durable queue of sync requests, the chat leases, and the service-wide pauses (a quota; refused credentials).
 
 Notifications from the host only write a row here (quick, no HTTP); a worker takes them later.  Requests are
 coalesced by scope.  Chats are claimed with a lease in one short ``UPDATE``: on PostgreSQL the candidate rows are
@@ -24,10 +24,15 @@ from sferum_plugin.models import SferumChat, SferumSyncRequest, SferumSyncServic
 
 __all__ = [
     "CLAIMABLE_STATES",
+    "CREDENTIALS_PAUSE",
+    "NOT_MANAGEABLE",
+    "SYNCED_STATES",
     "claim_chats",
     "end_flood_strikes",
     "enqueue",
     "finish_requests",
+    "lift_credentials_pause",
+    "pause_for_credentials",
     "pause_service",
     "pending_requests",
     "release_chats",
@@ -36,6 +41,20 @@ __all__ = [
 
 CLAIMABLE_STATES = ("creating", "unknown", "active")
 """Chats a worker may take: to create, to reconcile, or to sync."""
+
+SYNCED_STATES = ("active",)
+"""Chats a worker may take on a platform where the sync creates no chat (MAX: a person's tap creates it; the row
+waits ``awaiting`` meanwhile): only the existing ones, so that no pass takes a chat it can do nothing for."""
+
+NOT_MANAGEABLE = "bot_removed"
+"""A chat's state when MAX refuses the bot its members (403: removed from the chat, or no longer an administrator
+with the right to add and remove members): passes leave it alone until «Проверить чат снова» makes it active
+(:func:`sferum_plugin.services.max_chats.recheck`, whose ``BOT_REMOVED`` it is)."""
+
+CREDENTIALS_PAUSE = timedelta(days=30)
+"""How long refused credentials (MAX 401) stop the service when nothing else lifts the pause: a new token in the
+settings or «Синхронизировать сейчас» lift it at once (:func:`lift_credentials_pause`); after this, one pass tries
+again (a revoked token stays revoked, so that is one request a month)."""
 
 
 def enqueue(session: Session, scopes: Iterable[str], now: datetime) -> None:
@@ -76,11 +95,13 @@ def claim_chats(
     now: datetime,
     until: datetime,
     pks: Sequence[int] | None = None,
+    states: Sequence[str] = CLAIMABLE_STATES,
 ) -> list[int]:
-    """Lease the free chats among ``pks`` (every claimable chat when ``None``) to ``holder``; returns their ids."""
+    """Lease the free chats among ``pks`` (every chat in ``states`` when ``None``) to ``holder``; returns their
+    ids."""
     candidates = select(SferumChat.id).where(
         *account.owns(SferumChat),
-        SferumChat.state.in_(CLAIMABLE_STATES),
+        SferumChat.state.in_(states),
         or_(SferumChat.lease_until.is_(None), SferumChat.lease_until < now, SferumChat.lease_holder == holder),
     )
     if pks is not None:
@@ -147,3 +168,36 @@ def pause_service(
 def end_flood_strikes(session: Session, account: Account) -> None:
     """Sferum answered a pass without flood control: the next flood-control pause is the shortest again."""
     session.execute(update(SferumSyncService).where(*account.owns(SferumSyncService)).values(flood_strikes=0))
+
+
+def pause_for_credentials(
+    session: Session, account: Account, *, now: datetime, reason: str, credential: str
+) -> datetime:
+    """Stop every sync of the account after the platform refused its credentials (MAX 401: the bot token); return
+    until when.  No pass sends a request while it lasts; :func:`lift_credentials_pause` ends it when the credentials
+    change or the administrator asks for a sync.  ``credential`` is a key of the refused token, never the token."""
+    row = service_row(session, account)
+    until = now + CREDENTIALS_PAUSE
+    row.paused_until, row.pause_reason = until, reason
+    row.credentials_refused, row.credential_key = True, credential
+    return until
+
+
+def lift_credentials_pause(row: SferumSyncService, credential: str | None) -> bool:
+    """Bring the service's ``row`` up to date with the credentials in use, at the start of a pass; return whether a
+    pause for refused credentials ended.
+
+    ``credential`` is the key of the token in the settings now.  When it differs from the one the row knows, the
+    token was changed: a pause for refused credentials ends, and since the new token may belong to another bot, the
+    organisation account is learned again.  ``None`` (the administrator asked for a sync) ends such a pause
+    whatever the token.
+    """
+    changed = credential is not None and row.credential_key != credential
+    if changed:
+        if row.credential_key is not None:
+            row.org_user_id = None
+        row.credential_key = credential
+    if not row.credentials_refused or not (changed or credential is None):
+        return False
+    row.paused_until, row.pause_reason, row.credentials_refused = None, None, False
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -27,10 +27,16 @@ def active_chats(session: Session, account: Account, scope: list[int] | None) ->
 
 
 def requeue_missed(
-    session: Session, account: Account, scope: list[int] | None, claimed: list[int], now: datetime
+    session: Session,
+    account: Account,
+    scope: list[int] | None,
+    claimed: list[int],
+    now: datetime,
+    *,
+    states: Sequence[str] = CLAIMABLE_STATES,
 ) -> None:
     """Chats in scope that another worker holds: queue them again, so a change made meanwhile is not missed."""
-    query = select(SferumChat.id).where(*account.owns(SferumChat), SferumChat.state.in_(CLAIMABLE_STATES))
+    query = select(SferumChat.id).where(*account.owns(SferumChat), SferumChat.state.in_(states))
     if scope is not None:
         query = query.where(SferumChat.id.in_(scope))
     if claimed:
@@ -50,8 +56,9 @@ def chats_in_scope(
     taken: Mapping[str, datetime],
     profile_events: bool,
     now: datetime,
+    states: Sequence[str] = CLAIMABLE_STATES,
 ) -> list[int] | None:
-    """The chat rows a pass should take (``None``: all of them)."""
+    """The chat rows a pass should take (``None``: all of them in ``states``)."""
     if chat_pks is not None:
         return list(chat_pks)
     if everything or profile_events or "all" in taken:
@@ -93,8 +100,6 @@ def chats_in_scope(
         conditions.append(SferumChat.id.in_(listed))
     return list(
         session.scalars(
-            select(SferumChat.id).where(
-                *account.owns(SferumChat), SferumChat.state.in_(CLAIMABLE_STATES), or_(*conditions)
-            )
+            select(SferumChat.id).where(*account.owns(SferumChat), SferumChat.state.in_(states), or_(*conditions))
         )
     )

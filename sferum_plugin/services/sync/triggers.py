@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from hookspecs.services import Host
 from hookspecs.types import MembershipChange, PersonKind, PersonStatusChange
 from sferum_plugin import MODULE_NAME
-from sferum_plugin.services.sync.queue import enqueue
+from sferum_plugin.services.sync.queue import enqueue, lift_credentials_pause, service_row
+from sferum_plugin.settings import configured_account
 
 __all__ = ["on_memberships_changed", "on_people_status_changed", "request_sync"]
 
@@ -28,7 +29,14 @@ def on_memberships_changed(host: Host, changes: Sequence[MembershipChange]) -> N
 
 
 def request_sync(host: Host, scopes: Sequence[str]) -> None:
-    """Queue ``scopes`` (coalesced with requests already queued); nothing while the module's tables are absent."""
+    """Queue ``scopes`` (coalesced with requests already queued); nothing while the module's tables are absent.
+
+    A request for everything (``"all"``: «Синхронизировать сейчас») is the administrator asking for a sync: it also
+    ends a pause for refused credentials (MAX 401), so the next pass tries the token again.
+    """
     if scopes and host.settings.is_installed(MODULE_NAME):
+        account = configured_account(host.settings.get(MODULE_NAME)) if "all" in scopes else None
         with host.db.session() as session:
             enqueue(session, scopes, host.clock.now())
+            if account is not None:
+                lift_credentials_pause(service_row(session, account), None)

@@ -1,4 +1,5 @@
-"""Reading chats' real member lists (``messages.getConversationMembers``), 25 chats per ``execute`` request.
+"""Reading chats' real member lists on VK Messenger (``messages.getConversationMembers``), 25 chats per ``execute``
+request (MAX's reading is :meth:`~sferum_plugin.services.sync.max_membership.MaxMembership.read_members`).
 
 Used by the full pass to repair drift, and before re-applying anything whose outcome is unknown (a crashed
 worker, a dropped connection): the real list decides what was done.
@@ -8,24 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import attrs
-
 from sferum_plugin.gateway import operations
-from sferum_plugin.gateway.errors import SferumError
-from sferum_plugin.services.sync.api import ChatsApi
-from sferum_plugin.services.sync.reasons import Verdict, verdict_of
+from sferum_plugin.services.sync.api import ChatsApi, MemberLists
+from sferum_plugin.services.sync.reasons import Verdict, reason_of, verdict_of
 
 __all__ = ["MemberLists", "read_member_lists"]
-
-
-@attrs.define
-class MemberLists:
-    """Real members per chat row id; chats Sferum says are gone; chats that could not be read, with why."""
-
-    members: dict[int, set[int]] = attrs.field(factory=dict)
-    vanished: set[int] = attrs.field(factory=set)
-    unreadable: dict[int, SferumError] = attrs.field(factory=dict)
-    requests: int = 0
 
 
 def read_member_lists(api: ChatsApi, chats: Mapping[int, int]) -> MemberLists:
@@ -41,7 +29,7 @@ def read_member_lists(api: ChatsApi, chats: Mapping[int, int]) -> MemberLists:
         for pk, outcome in zip(order, outcomes, strict=True):
             if outcome.error is not None:
                 if verdict_of(outcome.error) is Verdict.VANISHED:
-                    result.vanished.add(pk)
+                    result.vanished[pk] = reason_of(outcome.error)
                 else:
                     result.unreadable[pk] = outcome.error
                 result.members.pop(pk, None)

@@ -20,7 +20,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from hookspecs.types import PersonKind
 from lms_host.cabinet import Cabinet
-from lms_host.demo._names import student_email, student_name
 from lms_host.demo._organisation import (
     ALL_DAY_GROUP,
     CHATS,
@@ -32,11 +31,11 @@ from lms_host.demo._organisation import (
     PAIR_MINUTES,
     SLOTS,
     STUDENT_ACCOUNT,
-    STUDENTS_PER_GROUP,
     TEACHERS,
     UNITS,
     USERS,
 )
+from lms_host.demo._people import student_records
 from lms_host.models import (
     Chat,
     ChatMember,
@@ -170,19 +169,8 @@ def _groups(session: Session, units: list[StructuralUnit], employees: dict[str, 
 
 def _student_rows(groups: dict[str, StudyGroup]) -> Iterator[tuple[str, str, str, int, str]]:
     """(record number, full name, e-mail, group id, status) of every demo student."""
-    counter = 0
-    for title, group in groups.items():
-        for position in range(1, STUDENTS_PER_GROUP + 1):
-            number = f"S-{title}-{position:02d}"
-            if number == STUDENT_ACCOUNT[0]:
-                yield number, STUDENT_ACCOUNT[1], STUDENT_ACCOUNT[2], group.id, "active"
-                continue
-            counter += 1
-            surname, first, patronymic = student_name(counter)
-            # A few students have no e-mail, as in any real register.
-            email = "" if position % 9 == 4 else student_email(surname, first, counter)
-            status = "expelled" if position in (STUDENTS_PER_GROUP, STUDENTS_PER_GROUP - 1) else "active"
-            yield number, f"{surname} {first} {patronymic}", email, group.id, status
+    for number, full_name, email, title, status in student_records():
+        yield number, full_name, email, groups[title].id, status
 
 
 def _students(

@@ -1,0 +1,186 @@
+"""A small university whose chats live in MAX: the host's records, MAX profiles in the MAX sandbox (served over real
+HTTP), chats seeded in the sandbox as if a person had tapped the bot's chat button, and passes of the sync."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import attrs
+import httpx
+import tenacity
+from sferum_sandbox.max import DEFAULT_BOT_TOKEN, MaxSandbox, RunningMaxSandbox
+from sqlalchemy import delete, select
+
+from hookspecs.types import Person, PersonKind, PersonStatus
+from sferum_plugin.account import MAX_SPACE, Account
+from sferum_plugin.gateway import RetryPolicy
+from sferum_plugin.gateway.max import MaxClient, MaxConfig
+from sferum_plugin.models import ProfileEvent, ProfileLink, SferumChat, SferumChatListedMember
+from sferum_plugin.services.sync import PassOptions, PassReport, enqueue, make_plan, run_pass
+from sferum_plugin.services.sync.max_membership import BotApi, MaxMembership
+from tests.plugin.fakes import FakeHost
+
+ACCOUNT = Account("max", MAX_SPACE)
+CREDENTIAL = "bot-token-key-1"
+
+
+def max_client(url: str, http: httpx.Client, token: str = DEFAULT_BOT_TOKEN) -> MaxClient:
+    """A client of the bot with no pacing and zero retry waits (3 attempts, as a transient fault needs)."""
+    config = MaxConfig(base_url=url, requests_per_second=10_000.0, burst=1_000_000)
+    retry = RetryPolicy(max_attempts=3, wait=tenacity.wait_none(), sleep=lambda _: None)
+    return MaxClient(config, token, http=http, retry=retry)
+
+
+@contextmanager
+def bot_connection(running: RunningMaxSandbox, token: str = DEFAULT_BOT_TOKEN) -> Iterator[MaxClient]:
+    with httpx.Client(timeout=10.0) as http:
+        yield max_client(running.url, http, token)
+
+
+@attrs.define
+class MaxWorld:
+    host: FakeHost
+    box: MaxSandbox
+    client: BotApi
+    credential: str = CREDENTIAL
+    sferum_of: dict[int, int] = attrs.field(factory=dict)  # LMS user id → MAX user id
+    owner: int = 0
+    """The MAX user who tapped the chat buttons: each chat's owner, with no LMS account (never managed)."""
+    _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(100))
+    _markers: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.owner:
+            self.owner = self.box.add_user("Куратор", "Чатов")
+
+    @property
+    def account(self) -> Account:
+        return ACCOUNT
+
+    @property
+    def membership(self) -> MaxMembership:
+        return MaxMembership(self.client, credential=self.credential)
+
+    # -- the host's records ---------------------------------------------------------------------------------
+
+    def person(self, kind: PersonKind, *, group_id: int | None = None, unit_id: int | None = None,
+               linked: bool = True, refuses_adds: bool = False) -> Person:  # fmt: skip
+        pid = next(self._ids)
+        person = Person(id=pid, kind=kind, user_id=pid, full_name=f"Person {pid}", group_id=group_id, unit_id=unit_id)
+        self.host.directory.persons.append(person)
+        self.sferum_of[pid] = self.box.add_user("P", str(pid), refuses_adds=refuses_adds)
+        if linked:
+            self.link(pid)
+        return person
+
+    def students(self, count: int, group_id: int) -> list[Person]:
+        """``count`` linked students of the group, their links written in one transaction."""
+        people = [self.person(PersonKind.STUDENT, group_id=group_id, linked=False) for _ in range(count)]
+        with self.host.db.session() as session:
+            session.add_all(
+                ProfileLink(**ACCOUNT.columns(), user_id=p.id, sferum_user_id=self.sferum_of[p.id],
+                            linked_at=self.host.clock.now())
+                for p in people
+            )  # fmt: skip
+        return people
+
+    def replace(self, person: Person, **changes: object) -> Person:
+        persons = self.host.directory.persons
+        index = next(i for i, p in enumerate(persons) if p.id == person.id and p.kind == person.kind)
+        persons[index] = attrs.evolve(persons[index], **changes)
+        return persons[index]
+
+    def set_status(self, person: Person, status: PersonStatus) -> Person:
+        return self.replace(person, status=status)
+
+    def link(self, user_id: int) -> None:
+        now = self.host.clock.now()
+        with self.host.db.session() as session:
+            sferum_id = self.sferum_of[user_id]
+            session.add(ProfileLink(**ACCOUNT.columns(), user_id=user_id, sferum_user_id=sferum_id, linked_at=now))
+            session.add(ProfileEvent(kind="linked", user_id=user_id, sferum_user_id=sferum_id, created_at=now))
+
+    def unlink(self, user_id: int) -> None:
+        now = self.host.clock.now()
+        with self.host.db.session() as session:
+            session.execute(delete(ProfileLink).where(ProfileLink.user_id == user_id))
+            session.add(ProfileEvent(kind="unlinked", user_id=user_id, sferum_user_id=self.sferum_of[user_id],
+                                     created_at=now))  # fmt: skip
+
+    def group(self, group_id: int, title: str | None = None, staff: tuple[int, ...] = ()) -> None:
+        self.host.directory.group_titles[group_id] = title or f"Группа {group_id}"
+        self.host.directory.staff[group_id] = list(staff)
+
+    def unit(self, unit_id: int, title: str | None = None) -> None:
+        self.host.directory.unit_titles[unit_id] = title or f"Подразделение {unit_id}"
+
+    # -- chats and passes -----------------------------------------------------------------------------------
+
+    def chat(self, kind: str, target_id: int | None, *, title: str = "Чат", listed: tuple[int, ...] = (),
+             members: tuple[int, ...] = (), state: str = "active", verify: bool = True) -> int:  # fmt: skip
+        """A chat row of MAX's account; ``active`` ones have a chat in the sandbox (owned by :attr:`owner`, the bot
+        its administrator, ``members`` already in it), as after the owner's tap, and a sync of it queued.  ``verify``:
+        the first pass reads its member list (as after ``message_chat_created``)."""
+        chat_id = None
+        if state == "active":
+            chat_id = self.box.seed_chat(title, owner_id=self.owner, member_ids=members)
+        with self.host.db.session() as session:
+            row = SferumChat(**ACCOUNT.columns(), kind=kind, target_id=target_id, title=title,
+                             marker=f"m{next(self._markers)}", state=state, chat_id=chat_id, created_by=1,
+                             created_at=self.host.clock.now(), needs_verify=verify)  # fmt: skip
+            session.add(row)
+            session.flush()
+            session.add_all(SferumChatListedMember(chat_pk=row.id, user_id=user_id) for user_id in listed)
+            enqueue(session, [f"chat:{row.id}"], self.host.clock.now())  # as message_chat_created does
+            return row.id
+
+    def notify(self, *scopes: str) -> None:
+        with self.host.db.session() as session:
+            enqueue(session, scopes, self.host.clock.now())
+
+    def sync(self, *, full: bool = False, api: BotApi | None = None, **options: object) -> PassReport:
+        membership = MaxMembership(api or self.client, credential=self.credential)
+        opts = PassOptions(full=full, **options)  # type: ignore[arg-type]
+        return run_pass(self.host.db, self.host.directory, membership, account=ACCOUNT, now=self.host.clock.now(),
+                        options=opts)  # fmt: skip
+
+    def row(self, chat_pk: int) -> SferumChat:
+        with self.host.db.session() as session:
+            chat = session.get(SferumChat, chat_pk)
+            assert chat is not None
+            session.expunge(chat)
+            return chat
+
+    def chat_pks(self) -> list[int]:
+        with self.host.db.session() as session:
+            return list(session.scalars(select(SferumChat.id).order_by(SferumChat.id)))
+
+    def max_members(self, chat_pk: int) -> set[int]:
+        chat_id = self.row(chat_pk).chat_id
+        assert chat_id is not None
+        return set(self.box.chat_member_ids(chat_id))
+
+    def desired(self, chat_pk: int) -> set[int]:
+        with self.host.db.session() as session:
+            plan = make_plan(session, self.host.directory, account=ACCOUNT, chat_pks=[chat_pk],
+                             org_user_id=self.box.bot_user_id, strict=False, now=self.host.clock.now())  # fmt: skip
+        return set(plan.chats[chat_pk].desired.members)
+
+    def ids(self, people: list[Person]) -> set[int]:
+        return {self.sferum_of[p.id] for p in people}
+
+
+class Counted:
+    """The sandbox's request counters before and after a step: ``counted.grown()`` is what the step asked."""
+
+    def __init__(self, box: MaxSandbox) -> None:
+        self.box = box
+        self.before = collections.Counter(box.request_counts())
+
+    def grown(self) -> dict[str, int]:
+        after = collections.Counter(self.box.request_counts())
+        after.subtract(self.before)
+        return {key: value for key, value in after.items() if value}
