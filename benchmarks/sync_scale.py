@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import httpx
@@ -141,22 +141,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-@attrs.define
-class Bench:
-    """The university, its database, Sferum in-process, and what is counted."""
+class Campus:
+    """What both platforms' benches share: the university's people and links, the plan, the statement counter.
 
-    box: Sandbox
-    app: TimedApp
+    A bench says whose rows it writes (``account``) and who the organisation account is (``organisation_id``).
+    """
+
+    account: ClassVar[Account]
+    box: Sandbox | MaxSandbox
     db: Database
     directory: University
-    api: SferumClient
-    statements: int = 0
-    links: list[dict[str, object]] = attrs.field(factory=list)
-    next_id: Iterator[int] = attrs.field(factory=lambda: iter(range(1, 10**7)))
+    statements: int
+    links: list[dict[str, object]]
+    next_id: Iterator[int]
+
+    @property
+    def organisation_id(self) -> int:
+        raise NotImplementedError
 
     def person(self, kind: PersonKind, **where: int) -> Person:
         pid = next(self.next_id)
-        self.links.append({"platform": "vk", "app_id": DEFAULT_APP_ID, "user_id": pid, "linked_at": NOW,
+        self.links.append({**self.account.columns(), "user_id": pid, "linked_at": NOW,
                            "sferum_user_id": self.box.add_user("U", str(pid))})  # fmt: skip
         found = Person(id=pid, kind=kind, user_id=pid, full_name=f"P{pid}", **where)  # type: ignore[arg-type]
         self.directory.persons.append(found)
@@ -173,15 +178,35 @@ class Bench:
     def plan(self) -> Plan:
         with self.db.session() as session:
             pks = list(session.scalars(select(SferumChat.id)))
-            return make_plan(session, self.directory, account=Account("vk", DEFAULT_APP_ID), chat_pks=pks,
-                             org_user_id=self.box.org_user_id, strict=False, now=NOW)  # fmt: skip
+            return make_plan(session, self.directory, account=self.account, chat_pks=pks,
+                             org_user_id=self.organisation_id, strict=False, now=NOW)  # fmt: skip
+
+
+@attrs.define
+class Bench(Campus):
+    """The university, its database, Sferum in-process, and what is counted."""
+
+    box: Sandbox
+    app: TimedApp
+    db: Database
+    directory: University
+    api: SferumClient
+    statements: int = 0
+    links: list[dict[str, object]] = attrs.field(factory=list)
+    next_id: Iterator[int] = attrs.field(factory=lambda: iter(range(1, 10**7)))
+
+    account = Account("vk", DEFAULT_APP_ID)
+
+    @property
+    def organisation_id(self) -> int:
+        return self.box.org_user_id
 
     def sync(self, **options: Any) -> None:
         run_pass(
             self.db,
             self.directory,
             self.api,
-            account=Account("vk", DEFAULT_APP_ID),
+            account=self.account,
             now=NOW,
             options=PassOptions(**options),
         )
@@ -304,7 +329,7 @@ class MaxRow:
 
 
 @attrs.define
-class MaxBench:
+class MaxBench(Campus):
     """The university, its database, MAX in-process, and what is counted."""
 
     box: MaxSandbox
@@ -317,27 +342,11 @@ class MaxBench:
     links: list[dict[str, object]] = attrs.field(factory=list)
     next_id: Iterator[int] = attrs.field(factory=lambda: iter(range(1, 10**7)))
 
-    def person(self, kind: PersonKind, **where: int) -> Person:
-        pid = next(self.next_id)
-        self.links.append({**MAX_ACCOUNT.columns(), "user_id": pid, "linked_at": NOW,
-                           "sferum_user_id": self.box.add_user("U", str(pid))})  # fmt: skip
-        found = Person(id=pid, kind=kind, user_id=pid, full_name=f"P{pid}", **where)  # type: ignore[arg-type]
-        self.directory.persons.append(found)
-        return found
+    account = MAX_ACCOUNT
 
-    def count_statement(self, *_: object) -> None:
-        self.statements += 1
-
-    def store_links(self) -> None:
-        with self.db.session() as session:
-            session.execute(insert(ProfileLink), self.links)
-        self.links.clear()
-
-    def plan(self) -> Plan:
-        with self.db.session() as session:
-            pks = list(session.scalars(select(SferumChat.id)))
-            return make_plan(session, self.directory, account=MAX_ACCOUNT, chat_pks=pks,
-                             org_user_id=self.box.bot_user_id, strict=False, now=NOW)  # fmt: skip
+    @property
+    def organisation_id(self) -> int:
+        return self.box.bot_user_id
 
     def sync(self, **options: Any) -> PassReport:
         membership = MaxMembership(self.client, credential="benchmark")
