@@ -12,16 +12,17 @@ import attrs
 import httpx
 import tenacity
 from sferum_sandbox.max import DEFAULT_BOT_TOKEN, MaxSandbox, RunningMaxSandbox
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from hookspecs.types import Person, PersonKind, PersonStatus
+from hookspecs.types import Person, PersonKind
 from sferum_plugin.account import MAX_SPACE, Account
 from sferum_plugin.gateway import RetryPolicy
 from sferum_plugin.gateway.max import MaxClient, MaxConfig
-from sferum_plugin.models import ProfileEvent, ProfileLink, SferumChat, SferumChatListedMember
+from sferum_plugin.models import ProfileLink, SferumChat, SferumChatListedMember
 from sferum_plugin.services.sync import PassOptions, PassReport, enqueue, make_plan, run_pass
 from sferum_plugin.services.sync.max_membership import BotApi, MaxMembership
 from tests.plugin.fakes import FakeHost
+from tests.sync.world import Records
 
 ACCOUNT = Account("max", MAX_SPACE)
 CREDENTIAL = "bot-token-key-1"
@@ -41,7 +42,7 @@ def bot_connection(running: RunningMaxSandbox, token: str = DEFAULT_BOT_TOKEN) -
 
 
 @attrs.define
-class MaxWorld:
+class MaxWorld(Records):
     host: FakeHost
     box: MaxSandbox
     client: BotApi
@@ -66,16 +67,6 @@ class MaxWorld:
 
     # -- the host's records ---------------------------------------------------------------------------------
 
-    def person(self, kind: PersonKind, *, group_id: int | None = None, unit_id: int | None = None,
-               linked: bool = True, refuses_adds: bool = False) -> Person:  # fmt: skip
-        pid = next(self._ids)
-        person = Person(id=pid, kind=kind, user_id=pid, full_name=f"Person {pid}", group_id=group_id, unit_id=unit_id)
-        self.host.directory.persons.append(person)
-        self.sferum_of[pid] = self.box.add_user("P", str(pid), refuses_adds=refuses_adds)
-        if linked:
-            self.link(pid)
-        return person
-
     def students(self, count: int, group_id: int) -> list[Person]:
         """``count`` linked students of the group, their links written in one transaction."""
         people = [self.person(PersonKind.STUDENT, group_id=group_id, linked=False) for _ in range(count)]
@@ -86,36 +77,6 @@ class MaxWorld:
                 for p in people
             )  # fmt: skip
         return people
-
-    def replace(self, person: Person, **changes: object) -> Person:
-        persons = self.host.directory.persons
-        index = next(i for i, p in enumerate(persons) if p.id == person.id and p.kind == person.kind)
-        persons[index] = attrs.evolve(persons[index], **changes)
-        return persons[index]
-
-    def set_status(self, person: Person, status: PersonStatus) -> Person:
-        return self.replace(person, status=status)
-
-    def link(self, user_id: int) -> None:
-        now = self.host.clock.now()
-        with self.host.db.session() as session:
-            sferum_id = self.sferum_of[user_id]
-            session.add(ProfileLink(**ACCOUNT.columns(), user_id=user_id, sferum_user_id=sferum_id, linked_at=now))
-            session.add(ProfileEvent(kind="linked", user_id=user_id, sferum_user_id=sferum_id, created_at=now))
-
-    def unlink(self, user_id: int) -> None:
-        now = self.host.clock.now()
-        with self.host.db.session() as session:
-            session.execute(delete(ProfileLink).where(ProfileLink.user_id == user_id))
-            session.add(ProfileEvent(kind="unlinked", user_id=user_id, sferum_user_id=self.sferum_of[user_id],
-                                     created_at=now))  # fmt: skip
-
-    def group(self, group_id: int, title: str | None = None, staff: tuple[int, ...] = ()) -> None:
-        self.host.directory.group_titles[group_id] = title or f"Группа {group_id}"
-        self.host.directory.staff[group_id] = list(staff)
-
-    def unit(self, unit_id: int, title: str | None = None) -> None:
-        self.host.directory.unit_titles[unit_id] = title or f"Подразделение {unit_id}"
 
     # -- chats and passes -----------------------------------------------------------------------------------
 
@@ -136,10 +97,6 @@ class MaxWorld:
             session.add_all(SferumChatListedMember(chat_pk=row.id, user_id=user_id) for user_id in listed)
             enqueue(session, [f"chat:{row.id}"], self.host.clock.now())  # as message_chat_created does
             return row.id
-
-    def notify(self, *scopes: str) -> None:
-        with self.host.db.session() as session:
-            enqueue(session, scopes, self.host.clock.now())
 
     def sync(self, *, full: bool = False, api: BotApi | None = None, **options: object) -> PassReport:
         membership = MaxMembership(api or self.client, credential=self.credential)

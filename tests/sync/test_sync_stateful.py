@@ -33,7 +33,7 @@ from sferum_plugin.services.sync.queue import NOT_MANAGEABLE
 from tests.plugin.fakes import FakeDatabase, FakeHost
 from tests.sync.conftest import make_client
 from tests.sync.max_world import MaxWorld, max_client
-from tests.sync.world import World
+from tests.sync.world import Records, World
 
 GROUPS, UNITS = (1, 2, 3), (10, 11)
 FAULTS = st.sampled_from(
@@ -86,44 +86,19 @@ class CrashAfterCreate:
         raise Crash
 
 
-class SyncMachine(RuleBasedStateMachine):
-    def __init__(self) -> None:
-        super().__init__()
-        BOX.reset()
-        self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-        Base.metadata.create_all(self.engine)
-        self.http = httpx.Client(transport=httpx.WSGITransport(app=BOX.wsgi_app))
-        host = FakeHost(db=FakeDatabase(self.engine))
-        self.world = World(host=host, box=BOX, api=make_client(BOX, self.http), app_id=DEFAULT_APP_ID)
-        for gid in GROUPS:
-            self.world.group(gid)
-        for uid in UNITS:
-            self.world.unit(uid)
-        self.unmanaged: set[tuple[int, int]] = set()  # (Sferum chat id, Sferum user id) that must stay
+class HostChanges(RuleBasedStateMachine):
+    """What happens in the host's records, whichever platform the chats are on: people enrolled, expelled, moved,
+    hired, dismissed, profiles linked and unlinked.  A machine keeps its ``world`` (:class:`~tests.sync.world.
+    Records`) and the ``unmanaged`` members that must stay, and says which chats hold a person."""
 
-    def teardown(self) -> None:
-        self.http.close()
-        self.engine.dispose()
-        BOX.faults.clear()
+    world: Records
+    unmanaged: set[tuple[int, int]]  # (the platform's chat id, its user id) that must stay
 
-    @initialize(linked=st.lists(st.booleans(), min_size=6, max_size=6))
-    def a_university_with_two_group_chats(self, linked: list[bool]) -> None:
-        for index, is_linked in enumerate(linked):
-            self.world.person(PersonKind.STUDENT, group_id=GROUPS[index % 2], linked=is_linked)
-        teacher = self.world.person(PersonKind.EMPLOYEE, unit_id=UNITS[0])
-        self.world.host.directory.staff[GROUPS[0]].append(teacher.id)
-        self.world.request("group", GROUPS[0])
-        self.world.request("group", GROUPS[1])
-
-    # -- the host's records ---------------------------------------------------------------------------------
+    def _chats_holding(self, sferum_id: int) -> list[int]:
+        raise NotImplementedError
 
     def _people(self, kind: PersonKind, active: bool = True) -> list:
         return [p for p in self.world.host.directory.persons if p.kind == kind and p.active == active]
-
-    @rule(group=st.sampled_from(GROUPS), linked=st.booleans())
-    def enrol(self, group: int, linked: bool) -> None:
-        person = self.world.person(PersonKind.STUDENT, group_id=group, linked=linked)
-        self.world.notify(f"student:{person.id}")
 
     @rule(data=st.data())
     def expel(self, data: st.DataObject) -> None:
@@ -176,9 +151,48 @@ class SyncMachine(RuleBasedStateMachine):
             user_id = data.draw(st.sampled_from(linked))
             self.world.unlink(user_id)
             sferum_id = self.world.sferum_of[user_id]
-            for chat in BOX.state()["chats"]:
-                if any(m["member_id"] == sferum_id for m in chat["members"]):
-                    self.unmanaged.add((chat["chat_id"], sferum_id))
+            self.unmanaged.update((chat_id, sferum_id) for chat_id in self._chats_holding(sferum_id))
+
+
+class SyncMachine(HostChanges):
+    def __init__(self) -> None:
+        super().__init__()
+        BOX.reset()
+        self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+        Base.metadata.create_all(self.engine)
+        self.http = httpx.Client(transport=httpx.WSGITransport(app=BOX.wsgi_app))
+        host = FakeHost(db=FakeDatabase(self.engine))
+        self.world = World(host=host, box=BOX, api=make_client(BOX, self.http), app_id=DEFAULT_APP_ID)
+        for gid in GROUPS:
+            self.world.group(gid)
+        for uid in UNITS:
+            self.world.unit(uid)
+        self.unmanaged: set[tuple[int, int]] = set()  # (Sferum chat id, Sferum user id) that must stay
+
+    def teardown(self) -> None:
+        self.http.close()
+        self.engine.dispose()
+        BOX.faults.clear()
+
+    @initialize(linked=st.lists(st.booleans(), min_size=6, max_size=6))
+    def a_university_with_two_group_chats(self, linked: list[bool]) -> None:
+        for index, is_linked in enumerate(linked):
+            self.world.person(PersonKind.STUDENT, group_id=GROUPS[index % 2], linked=is_linked)
+        teacher = self.world.person(PersonKind.EMPLOYEE, unit_id=UNITS[0])
+        self.world.host.directory.staff[GROUPS[0]].append(teacher.id)
+        self.world.request("group", GROUPS[0])
+        self.world.request("group", GROUPS[1])
+
+    # -- the host's records ---------------------------------------------------------------------------------
+
+    @rule(group=st.sampled_from(GROUPS), linked=st.booleans())
+    def enrol(self, group: int, linked: bool) -> None:
+        person = self.world.person(PersonKind.STUDENT, group_id=group, linked=linked)
+        self.world.notify(f"student:{person.id}")
+
+    def _chats_holding(self, sferum_id: int) -> list[int]:
+        return [chat["chat_id"] for chat in BOX.state()["chats"]
+                if any(m["member_id"] == sferum_id for m in chat["members"])]  # fmt: skip
 
     # -- chats, faults, workers ---------------------------------------------------------------------------------
 
@@ -315,7 +329,7 @@ class DiesAfterMaxApplied:
         raise Crash
 
 
-class MaxSyncMachine(RuleBasedStateMachine):
+class MaxSyncMachine(HostChanges):
     """The sync on MAX under random changes, MAX's faults, people whose privacy refuses adds, the bot losing its
     chats, people leaving chats by themselves, MAX's events arriving (duplicated, or lost), and worker crashes."""
 
@@ -350,14 +364,9 @@ class MaxSyncMachine(RuleBasedStateMachine):
         self.world.chat("group", GROUPS[0])
         self.world.chat("group", GROUPS[1])
 
-    def _people(self, kind: PersonKind) -> list:
-        return [p for p in self.world.host.directory.persons if p.kind == kind and p.active]
-
-    def _linked(self) -> set[int]:
-        with self.world.host.db.session() as session:
-            return set(session.scalars(select(ProfileLink.user_id)))
-
-    # -- the host's records ---------------------------------------------------------------------------------
+    def _chats_holding(self, sferum_id: int) -> list[int]:
+        return [chat["chat_id"] for chat in MAX_BOX.state()["chats"]
+                if any(m["user_id"] == sferum_id for m in chat["members"])]  # fmt: skip
 
     @rule(group=st.sampled_from(GROUPS), linked=st.booleans(), private=st.booleans())
     def enrol(self, group: int, linked: bool, private: bool) -> None:
@@ -365,57 +374,6 @@ class MaxSyncMachine(RuleBasedStateMachine):
         if private:
             self.refusing.add(self.world.sferum_of[person.id])
         self.world.notify(f"student:{person.id}")
-
-    @rule(data=st.data())
-    def expel(self, data: st.DataObject) -> None:
-        students = self._people(PersonKind.STUDENT)
-        if students:
-            person = data.draw(st.sampled_from(students))
-            self.world.set_status(person, PersonStatus.EXPELLED)
-            self.world.notify(f"student:{person.id}")
-
-    @rule(data=st.data(), group=st.sampled_from(GROUPS))
-    def move(self, data: st.DataObject, group: int) -> None:
-        students = self._people(PersonKind.STUDENT)
-        if students:
-            person = data.draw(st.sampled_from(students))
-            self.world.replace(person, group_id=group)
-            self.world.notify(f"group:{person.group_id}", f"group:{group}")
-
-    @rule(unit=st.sampled_from(UNITS), teaches=st.sampled_from((None, *GROUPS)))
-    def hire(self, unit: int, teaches: int | None) -> None:
-        person = self.world.person(PersonKind.EMPLOYEE, unit_id=unit)
-        if teaches is not None:
-            self.world.host.directory.staff[teaches].append(person.id)
-        self.world.notify(f"employee:{person.id}")
-
-    @rule(data=st.data())
-    def dismiss(self, data: st.DataObject) -> None:
-        employees = self._people(PersonKind.EMPLOYEE)
-        if employees:
-            person = data.draw(st.sampled_from(employees))
-            self.world.set_status(person, PersonStatus.DISMISSED)
-            self.world.notify(f"employee:{person.id}")
-
-    @rule(data=st.data())
-    def link(self, data: st.DataObject) -> None:
-        unlinked = sorted(set(self.world.sferum_of) - self._linked())
-        if unlinked:
-            user_id = data.draw(st.sampled_from(unlinked))
-            self.world.link(user_id)
-            max_id = self.world.sferum_of[user_id]
-            self.unmanaged = {pair for pair in self.unmanaged if pair[1] != max_id}
-
-    @rule(data=st.data())
-    def unlink(self, data: st.DataObject) -> None:
-        linked = sorted(self._linked())
-        if linked:
-            user_id = data.draw(st.sampled_from(linked))
-            self.world.unlink(user_id)
-            max_id = self.world.sferum_of[user_id]
-            for chat in MAX_BOX.state()["chats"]:
-                if any(m["user_id"] == max_id for m in chat["members"]):
-                    self.unmanaged.add((chat["chat_id"], max_id))
 
     @rule(data=st.data())
     def a_person_forbids_adds(self, data: st.DataObject) -> None:

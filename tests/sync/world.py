@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import attrs
 from sferum_sandbox import Sandbox
@@ -19,28 +20,29 @@ from tests.plugin.fakes import FakeHost
 ADMIN = Viewer(user_id=1, username="admin", full_name="Администратор", roles=frozenset({"admin"}))
 
 
-@attrs.define
-class World:
+class Records:
+    """The host's records and the profile links of a small university, whichever platform its chats are on.
+
+    A world says whose rows it writes (``account``) and where its people's profiles live (``box.add_user``).
+    """
+
     host: FakeHost
-    box: Sandbox
-    api: SferumClient
-    app_id: int
-    sferum_of: dict[int, int] = attrs.field(factory=dict)  # LMS user id → Sferum id (profiles that exist)
-    _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(100))
+    box: Any
+    sferum_of: dict[int, int]  # LMS user id → the platform's user id (profiles that exist)
+    _ids: itertools.count[int]
 
     @property
     def account(self) -> Account:
-        """Whose rows the world's chats and links are."""
-        return Account("vk", self.app_id)
-
-    # -- the host's records ---------------------------------------------------------------------------------
+        raise NotImplementedError
 
     def person(self, kind: PersonKind, *, group_id: int | None = None, unit_id: int | None = None,
-               linked: bool = True) -> Person:  # fmt: skip
+               linked: bool = True, **profile: object) -> Person:  # fmt: skip
+        """A person of the host's records with a profile on the platform (``profile``: the sandbox's options for
+        it), linked to their LMS account unless ``linked`` is false."""
         pid = next(self._ids)
         person = Person(id=pid, kind=kind, user_id=pid, full_name=f"Person {pid}", group_id=group_id, unit_id=unit_id)
         self.host.directory.persons.append(person)
-        self.sferum_of[pid] = self.box.add_user("P", str(pid))
+        self.sferum_of[pid] = self.box.add_user("P", str(pid), **profile)
         if linked:
             self.link(pid)
         return person
@@ -58,9 +60,7 @@ class World:
         now = self.host.clock.now()
         with self.host.db.session() as session:
             sferum_id = self.sferum_of[user_id]
-            session.add(
-                ProfileLink(platform="vk", app_id=self.app_id, user_id=user_id, sferum_user_id=sferum_id, linked_at=now)
-            )
+            session.add(ProfileLink(**self.account.columns(), user_id=user_id, sferum_user_id=sferum_id, linked_at=now))
             session.add(ProfileEvent(kind="linked", user_id=user_id, sferum_user_id=sferum_id, created_at=now))
 
     def unlink(self, user_id: int) -> None:
@@ -77,16 +77,31 @@ class World:
     def unit(self, unit_id: int, title: str | None = None) -> None:
         self.host.directory.unit_titles[unit_id] = title or f"Подразделение {unit_id}"
 
+    def notify(self, *scopes: str) -> None:
+        with self.host.db.session() as session:
+            enqueue(session, scopes, self.host.clock.now())
+
+
+@attrs.define
+class World(Records):
+    host: FakeHost
+    box: Sandbox
+    api: SferumClient
+    app_id: int
+    sferum_of: dict[int, int] = attrs.field(factory=dict)  # LMS user id → Sferum id (profiles that exist)
+    _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(100))
+
+    @property
+    def account(self) -> Account:
+        """Whose rows the world's chats and links are."""
+        return Account("vk", self.app_id)
+
     # -- chats and passes -----------------------------------------------------------------------------------
 
     def request(self, kind: str, target_id: int | None, title: str = "Чат", members: tuple[int, ...] = ()) -> int:
         made = chats.request_chat(self.host, ADMIN, account=self.account, kind=kind, target_id=target_id, title=title,
                                   member_user_ids=members)  # fmt: skip
         return made.chat_pk
-
-    def notify(self, *scopes: str) -> None:
-        with self.host.db.session() as session:
-            enqueue(session, scopes, self.host.clock.now())
 
     def sync(self, *, full: bool = False, **options: object) -> PassReport:
         opts = PassOptions(full=full, **options)  # type: ignore[arg-type]
