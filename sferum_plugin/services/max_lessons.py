@@ -21,14 +21,14 @@ lesson (its ``error``), which the teacher's card shows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 import attrs
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hookspecs.services import Host
 from hookspecs.types import LessonRef, Viewer
@@ -341,17 +341,16 @@ def auto_end_overdue(host: Host, settings: MaxSettings, bot: BotOpener, *, after
     for online_id, lesson in lessons.overdue(host, settings, after=after):
         note, may_retry = _post_end(host, settings, bot, lesson, auto=True)
         if note is not None and may_retry and lesson is not None and now < lesson.ends_at + after + END_POST_GRACE:
-            _note(host, [online_id], END_RETRYING)
+            _note(host, online_id, END_RETRYING)
             continue
         lessons.mark_ended(host, online_id, ended_by=None, reason="auto", note=note)
         ended.append(online_id)
     return ended
 
 
-def _note(host: Host, online_ids: Iterable[int], note: str) -> None:
+def _note(host: Host, online_id: int, note: str) -> None:
     with host.db.session() as session:
-        for online_id in online_ids:
-            session.get_one(OnlineLesson, online_id).error = note
+        session.execute(update(OnlineLesson).where(OnlineLesson.id == online_id).values(error=note))
 
 
 class MaxLessons:
