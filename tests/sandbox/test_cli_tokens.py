@@ -7,12 +7,10 @@ logs. The sandbox reads ``SFERUM_SANDBOX_SERVICE_TOKEN``/``SFERUM_SANDBOX_APP_TO
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -20,39 +18,19 @@ import pytest
 from sferum_sandbox import DEFAULT_APP_TOKEN, DEFAULT_SERVICE_TOKEN
 from sferum_sandbox.cli import main
 
+from tests._sandbox_cli import Running, environment_without, sandbox_process
+
 SERVICE_TOKEN = "svc-from-outside-5f1c2a9e8d7b6a5f4e3d"
 APP_TOKEN = "app-from-outside-0a9b8c7d6e5f4a3b2c1d"
 SANDBOX_ENV = ("SFERUM_SANDBOX_SERVICE_TOKEN", "SFERUM_SANDBOX_APP_TOKEN")
 
 
 def _environment(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in SANDBOX_ENV}
-    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+    return environment_without(SANDBOX_ENV, **extra)
 
 
-@contextmanager
-def _sandbox(args: list[str], env: Mapping[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
-    """Run ``python -m sferum_sandbox vk --port 0 ARGS``; yield the process, its URL and its first lines."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sferum_sandbox", "vk", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(env),
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("Sferum sandbox running at "), first + (process.stderr.read() if process.stderr else "")
-        lines = [first] + [process.stdout.readline() for _ in range(6)]
-        yield process, first.split()[4], lines
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+def _sandbox(args: list[str], env: Mapping[str, str]) -> AbstractContextManager[Running]:
+    return sandbox_process("vk", args, env, banner="Sferum sandbox running at ")
 
 
 def _finish(process: subprocess.Popen[str]) -> str:

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -17,36 +15,17 @@ import pytest
 from sferum_sandbox.cli import PLATFORMS, build_parser, main
 from sferum_sandbox.max import DEFAULT_BOT_TOKEN, TOKEN_ENVIRONMENT_VARIABLE
 
+from tests._sandbox_cli import Running, environment_without, sandbox_process
+
 BOT_TOKEN = "bot-token-from-outside-7c1e9a2b4d6f"
 
 
 def _environment(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != TOKEN_ENVIRONMENT_VARIABLE}
-    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+    return environment_without((TOKEN_ENVIRONMENT_VARIABLE,), **extra)
 
 
-@contextmanager
-def _sandbox(args: list[str], env: Mapping[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
-    """Run ``python -m sferum_sandbox max --port 0 ARGS``; yield the process, its URL and what it printed first."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sferum_sandbox", "max", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(env),
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("MAX sandbox running at "), first + (process.stderr.read() if process.stderr else "")
-        lines = [first]
-        while "Press Ctrl-C" not in lines[-1]:
-            lines.append(process.stdout.readline())
-        yield process, first.split()[4], lines
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+def _sandbox(args: list[str], env: Mapping[str, str]) -> AbstractContextManager[Running]:
+    return sandbox_process("max", args, env, banner="MAX sandbox running at ")
 
 
 def _finish(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> str:
